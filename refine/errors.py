@@ -1,0 +1,66 @@
+"""Every error refine raises on purpose, in one tree::
+
+    RefineError
+    ├── UsageError (ValueError)           the fix is in your code, arguments or files
+    │   ├── CorpusError                   unknown corpus, missing path, malformed data file
+    │   ├── SignatureError                a signature that cannot be built
+    │   ├── UnsupportedConstraint         a backend cannot enforce a constraint
+    │   └── ModelNotFound                 the model file is not installed
+    └── RuntimeFailure (RuntimeError)     something failed while running
+        ├── IndexCorrupt                  an index folder is damaged or foreign
+        └── LMError                       a backend call failed
+            └── ParseError                an LM reply does not fit its signature
+
+Usage errors are raised when a program is defined or configured; runtime failures while it runs.
+The base classes live in :mod:`corpora.errors`, the bottom of the import graph, so that
+``corpora`` and ``citations`` raise into the same tree.
+"""
+
+from __future__ import annotations
+
+from corpora.errors import CorpusError, RefineError, RuntimeFailure, UsageError
+
+__all__ = [
+    "CorpusError",
+    "IndexCorrupt",
+    "LMError",
+    "ModelNotFound",
+    "ParseError",
+    "RefineError",
+    "RuntimeFailure",
+    "SignatureError",
+    "UnsupportedConstraint",
+    "UsageError",
+]
+
+
+class SignatureError(UsageError):
+    """A signature string or class that cannot be turned into a signature."""
+
+
+class UnsupportedConstraint(UsageError):
+    """A backend was asked to enforce an output constraint it cannot enforce."""
+
+
+class ModelNotFound(UsageError):
+    """The model file (or the package that ships it) is not installed."""
+
+
+class IndexCorrupt(RuntimeFailure):
+    """An index folder is damaged, incomplete, or was not written by refine."""
+
+
+class LMError(RuntimeFailure):
+    """A language-model backend failed to produce a reply."""
+
+
+class ParseError(LMError):
+    """An LM reply could not be parsed into the fields of its signature.
+
+    ``text`` is the reply; ``field`` names the field that failed, when one did.
+    """
+
+    def __init__(self, message: str, *, text: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.text = text
+        self.field = field
