@@ -18,6 +18,8 @@ The base classes live in :mod:`corpora.errors`, the bottom of the import graph, 
 
 from __future__ import annotations
 
+from typing import Any
+
 from corpora.errors import CorpusError, RefineError, RuntimeFailure, UsageError
 
 __all__ = [
@@ -57,10 +59,12 @@ class LMError(RuntimeFailure):
 class ParseError(LMError):
     """An LM reply could not be parsed into the fields of its signature.
 
-    ``text`` is the reply; ``field`` names the field that failed, when one did.
+    ``text`` is the reply; ``field`` names the field that failed, when one did; ``attempts``
+    holds every attempt when retries were made.
     """
 
-    def __init__(self, message: str, *, text: str, field: str | None = None) -> None:
+    def __init__(self, message: str, *, text: str, field: str | None = None, attempts: tuple[Any, ...] = ()) -> None:
         super().__init__(message)
         self.text = text
         self.field = field
+        self.attempts = attempts

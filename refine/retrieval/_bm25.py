@@ -1,0 +1,204 @@
+"""BM25 search over passages, on bm25s with PyStemmer stemming."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from corpora import Passage
+from refine.errors import UsageError
+from refine.retrieval._progress import build_progress, wants_progress
+from refine.retrieval._store import read_index, write_index
+from refine.retrieval._tokens import QueryEncoder, TokenConfig, make_tokenizer
+
+__all__ = ["BM25Retriever", "Hit"]
+
+logger = logging.getLogger(__name__)
+
+# Passages tokenized per progress step.
+_CHUNK = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One search result: a passage, its BM25 score, and its 1-based rank (1 is the best)."""
+
+    passage: Passage
+    score: float
+    rank: int
+
+
+def _document_text(passage: Passage) -> str:
+    # The title is indexed with the text, so a query that names the title finds the passage.
+    return f"{passage.title}\n{passage.text}" if passage.title else passage.text
+
+
+def _check_passages(passages: Iterable[Passage]) -> tuple[Passage, ...]:
+    if isinstance(passages, (str, bytes)):
+        raise UsageError(f"passages must be an iterable of Passage, got a {type(passages).__name__}")
+    items = tuple(passages)
+    if not items:
+        raise UsageError("passages=() is empty; an index needs at least one Passage")
+    seen: dict[str, int] = {}
+    for position, passage in enumerate(items):
+        if not isinstance(passage, Passage):
+            raise UsageError(
+                f"passages[{position}]={passage!r} is a {type(passage).__name__}, not a Passage; "
+                "wrap it with corpora.Passage.create(title, text)"
+            )
+        if passage.id in seen:
+            raise UsageError(
+                f"passage id={passage.id!r} appears at positions {seen[passage.id]} and {position}; "
+                "ids must be unique so citations are unambiguous; drop duplicates or give them distinct ids"
+            )
+        seen[passage.id] = position
+    return items
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` best positive scores, best first; ties go to the earlier passage."""
+    positive = int(np.count_nonzero(scores > 0))
+    take = min(k, positive)
+    if take == 0:
+        return np.empty(0, dtype=np.int64)
+    threshold = np.partition(scores, len(scores) - take)[len(scores) - take]
+    candidates = np.flatnonzero(scores >= threshold)  # threshold > 0, as take <= positive
+    order = np.lexsort((candidates, -scores[candidates]))
+    return candidates[order[:take]]
+
+
+class BM25Retriever:
+    """Ranks passages for a query with BM25 over their title and text.
+
+    Build one with :meth:`build` or :meth:`load`; it does not change afterwards, so one retriever
+    can serve several threads. Passages that share no term with the query are never returned.
+    """
+
+    def __init__(
+        self,
+        bm25: bm25s.BM25,
+        passages: tuple[Passage, ...],
+        config: TokenConfig,
+        *,
+        mapped_from: Path | None = None,
+    ) -> None:
+        """Internal: use :meth:`build` or :meth:`load`."""
+        self._bm25 = bm25
+        self._passages = passages
+        self._config = config
+        self._encoder = QueryEncoder(config, bm25.vocab_dict)
+        self._mapped_from = mapped_from
+
+    @classmethod
+    def build(
+        cls,
+        passages: Iterable[Passage],
+        *,
+        stemmer: str | None = "english",
+        stopwords: str | Sequence[str] | None = "en",
+        show_progress: bool | None = None,
+    ) -> BM25Retriever:
+        """Index ``passages``.
+
+        ``stemmer`` is a PyStemmer algorithm (or ``None``); ``stopwords`` a bm25s language name, a
+        list of words, or ``None``. Progress goes to stderr when ``show_progress`` is true, or when it
+        is ``None`` and there are more than 5,000 passages.
+        """
+        config = TokenConfig.create(stemmer=stemmer, stopwords=stopwords)
+        items = _check_passages(passages)
+        started = time.perf_counter()
+        tokenizer = make_tokenizer(config)
+        token_ids: list[list[int]] = []
+        with build_progress(wants_progress(show_progress, len(items))) as progress:
+            task = progress.add_task("Tokenizing passages", total=len(items))
+            for start in range(0, len(items), _CHUNK):
+                chunk = [_document_text(p) for p in items[start : start + _CHUNK]]
+                token_ids.extend(
+                    tokenizer.tokenize(chunk, update_vocab=True, show_progress=False, return_as="ids")
+                )
+                progress.advance(task, len(chunk))
+            step = progress.add_task("Building BM25 index", total=1)
+            bm25 = bm25s.BM25()
+            bm25.index((token_ids, dict(tokenizer.get_vocab_dict())), show_progress=False)
+            progress.advance(step)
+        scores = bm25.scores
+        logger.info(
+            "indexed %d passages (%d terms, %.1f MB of scores) in %.2fs",
+            len(items),
+            len(bm25.vocab_dict),
+            (scores["data"].nbytes + scores["indices"].nbytes + scores["indptr"].nbytes) / 1e6,
+            time.perf_counter() - started,
+        )
+        return cls(bm25, items, config)
+
+    @classmethod
+    def load(cls, folder: str | Path, *, mmap: bool = True) -> BM25Retriever:
+        """Open an index written by :meth:`save`; ``mmap`` maps the score arrays instead of reading them.
+
+        Raises :class:`refine.errors.IndexCorrupt` for a missing, foreign or damaged folder.
+        """
+        if not isinstance(mmap, bool):
+            raise UsageError(f"mmap={mmap!r} must be True or False")
+        path = Path(folder)
+        started = time.perf_counter()
+        stored = read_index(path, mmap=mmap)
+        logger.info(
+            "loaded index %s (%d passages, mmap=%s) in %.2fs",
+            path,
+            len(stored.passages),
+            mmap,
+            time.perf_counter() - started,
+        )
+        return cls(stored.bm25, stored.passages, stored.config, mapped_from=path.resolve() if mmap else None)
+
+    def save(self, folder: str | Path) -> None:
+        """Write the index to ``folder`` (created if needed; an older refine index there is replaced)."""
+        path = Path(folder)
+        if self._mapped_from is not None and path.resolve() == self._mapped_from:
+            raise UsageError(
+                f"folder='{path}' is the folder this index is memory-mapped from and already holds it; "
+                "save to another folder, or load with mmap=False before overwriting it"
+            )
+        size = write_index(path, self._bm25, self._passages, self._config)
+        logger.info("saved index of %d passages to %s (%.1f MB)", len(self._passages), path, size / 1e6)
+
+    def search(self, query: str, k: int = 5) -> tuple[Hit, ...]:
+        """The ``k`` passages that best match ``query``, best first.
+
+        Fewer come back when fewer passages share a term with the query; a query with no indexed
+        term (empty, only stopwords, only unknown words) returns ``()``.
+        """
+        if not isinstance(query, str):
+            raise UsageError(f"query={query!r} must be a str")
+        if isinstance(k, bool) or not isinstance(k, int):
+            raise UsageError(f"k={k!r} must be an int >= 1")
+        if k < 1:
+            raise UsageError(f"k={k} must be >= 1")
+        term_ids = self._encoder.encode(query)
+        if not term_ids:
+            return ()
+        scores = self._bm25.get_scores_from_ids(term_ids)
+        return tuple(
+            Hit(passage=self._passages[index], score=float(scores[index]), rank=rank)
+            for rank, index in enumerate(_top(scores, k).tolist(), start=1)
+        )
+
+    @property
+    def passages(self) -> tuple[Passage, ...]:
+        """The indexed passages, in index order."""
+        return self._passages
+
+    def __len__(self) -> int:
+        return len(self._passages)
+
+    def __repr__(self) -> str:
+        return (
+            f"BM25Retriever(passages={len(self._passages)}, terms={len(self._bm25.vocab_dict)}, "
+            f"stemmer={self._config.stemmer!r}, stopwords={self._config.stopwords!r})"
+        )
