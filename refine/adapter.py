@@ -1,0 +1,155 @@
+"""Signature <-> chat messages: pure functions, no I/O.
+
+The prompt is built in a fixed order (instructions and field specs, demonstrations as turns,
+then the inputs) so that everything a later retry appends leaves it intact as a prefix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import pydantic
+
+from corpora import Passage
+from refine.errors import ParseError, SignatureError
+from refine.lm import Message
+from refine.signatures import FieldSpec, Signature
+
+__all__ = ["Demo", "format_passages", "parse_reply", "render_messages", "render_value"]
+
+
+@dataclass(frozen=True, slots=True)
+class Demo:
+    """A worked example: values for a signature's inputs and outputs."""
+
+    values: Mapping[str, Any]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted((k, repr(v)) for k, v in self.values.items())))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Demo) and dict(self.values) == dict(other.values)
+
+
+def format_passages(passages: Sequence[Passage]) -> str:
+    """Number passages from 1, the way citation markers ``[n]`` refer to them."""
+    return "\n\n".join(
+        f"[{i}] {p.title}\n{p.text}" if p.title else f"[{i}] {p.text}" for i, p in enumerate(passages, 1)
+    )
+
+
+def render_value(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Passage):
+        return format_passages([value])
+    if isinstance(value, Sequence) and value and all(isinstance(v, Passage) for v in value):
+        return format_passages(value)
+    if isinstance(value, pydantic.BaseModel):
+        return value.model_dump_json()
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except TypeError:
+        return str(value)
+
+
+def _system_prompt(signature: Signature) -> str:
+    parts = [signature.instructions] if signature.instructions else []
+    if len(signature.outputs) == 1:
+        out = signature.outputs[0]
+        what = f" ({out.description})" if out.description else ""
+        parts.append(f"Reply with the {out.label.lower()}{what} only.")
+    else:
+        lines = [f"{f.label}: <{f.description or f.type_name}>" for f in signature.outputs]
+        parts.append("Reply with each of these fields on its own line, in this order:\n" + "\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def _user_prompt(fields: Iterable[FieldSpec], values: Mapping[str, Any]) -> str:
+    blocks = []
+    for spec in fields:
+        text = render_value(values[spec.name])
+        sep = "\n" if "\n" in text else " "
+        blocks.append(f"{spec.label}:{sep}{text}")
+    return "\n\n".join(blocks)
+
+
+def _assistant_reply(signature: Signature, values: Mapping[str, Any]) -> str:
+    if len(signature.outputs) == 1:
+        return render_value(values[signature.outputs[0].name])
+    return "\n".join(f"{f.label}: {render_value(values[f.name])}" for f in signature.outputs)
+
+
+def render_messages(signature: Signature, inputs: Mapping[str, Any], demos: Sequence[Demo] = ()) -> tuple[Message, ...]:
+    """The chat messages that ask for ``signature``'s outputs given ``inputs``."""
+    missing = [f.name for f in signature.inputs if f.name not in inputs]
+    if missing:
+        raise SignatureError(
+            f"missing input {', '.join(map(repr, missing))} for signature {signature}; "
+            f"pass {', '.join(f'{m}=...' for m in missing)}"
+        )
+    extra = sorted(set(inputs) - {f.name for f in signature.inputs})
+    if extra:
+        raise SignatureError(
+            f"unexpected input {', '.join(map(repr, extra))} for signature {signature}; "
+            f"its inputs are {', '.join(f.name for f in signature.inputs) or 'none'}"
+        )
+    messages = [Message("system", _system_prompt(signature))]
+    for demo in demos:
+        messages.append(Message("user", _user_prompt(signature.inputs, demo.values)))
+        messages.append(Message("assistant", _assistant_reply(signature, demo.values)))
+    messages.append(Message("user", _user_prompt(signature.inputs, inputs)))
+    return tuple(messages)
+
+
+def _convert(spec: FieldSpec, raw: str, text: str) -> Any:
+    raw = raw.strip()
+    if spec.type is str:
+        return raw
+    adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(spec.type)
+    try:
+        if raw[:1] in "[{":
+            return adapter.validate_json(raw)
+        return adapter.validate_strings(raw)
+    except pydantic.ValidationError as exc:
+        problem = exc.errors()[0]["msg"] if exc.errors() else str(exc)
+        raise ParseError(
+            f"field {spec.name!r} should be {spec.type_name}, got {raw[:60]!r}: {problem}", text=text, field=spec.name
+        ) from exc
+
+
+def parse_reply(signature: Signature, text: str) -> dict[str, Any]:
+    """The output fields of ``signature`` read from a reply, or a :class:`ParseError` naming the field."""
+    outputs = signature.outputs
+    if len(outputs) == 1:
+        spec = outputs[0]
+        body = re.sub(rf"^\s*{re.escape(spec.label)}\s*:", "", text, count=1, flags=re.IGNORECASE)
+        if not body.strip():
+            raise ParseError(f"the reply is empty; expected the {spec.name!r} field", text=text, field=spec.name)
+        return {spec.name: _convert(spec, body, text)}
+    labels = "|".join(re.escape(f.label) for f in outputs)
+    pattern = re.compile(rf"^[ \t]*({labels})[ \t]*:", re.IGNORECASE | re.MULTILINE)
+    found: dict[str, str] = {}
+    matches = list(pattern.finditer(text))
+    by_label = {f.label.lower(): f for f in outputs}
+    for i, match in enumerate(matches):
+        spec = by_label[match.group(1).lower()]
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+        found.setdefault(spec.name, text[match.end() : end])
+    missing = [f.name for f in outputs if f.name not in found]
+    if missing:
+        raise ParseError(
+            f"the reply lacks field {', '.join(map(repr, missing))}; each field must start a line as "
+            f"'{signature.field(missing[0]).label}: ...'",
+            text=text,
+            field=missing[0],
+        )
+    return {f.name: _convert(f, found[f.name], text) for f in outputs}

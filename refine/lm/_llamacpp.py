@@ -1,0 +1,140 @@
+"""The in-process backend: llama.cpp through guidance, which enforces constraints while decoding."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from refine.constraints import Choice, Constraint, JsonSchema, Regex
+from refine.errors import LMError, ModelNotFound, UsageError
+from refine.lm._guidance import CAPTURE, grammar_for
+from refine.lm._model_file import embedded_model_path
+from refine.lm._types import LMRequest, LMResponse, require_support
+
+__all__ = ["LlamaCpp"]
+
+logger = logging.getLogger(__name__)
+_LOCAL_HINT = "pip install 'refine[local]'"
+
+
+@contextlib.contextmanager
+def _seeded(seed: int) -> Iterator[None]:
+    """guidance samples with numpy's global RNG: seed it for this call only, then restore it."""
+    import numpy as np
+
+    state = np.random.get_state()
+    np.random.seed(seed % 2**32)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
+class LlamaCpp:
+    """A GGUF model run in this process; by default the embedded SmolLM2-135M-Instruct.
+
+    Calls are serialised by a lock (one llama.cpp context). The context keeps the tokens of the
+    previous call, so a request that extends the previous prompt only evaluates the new tokens.
+    """
+
+    def __init__(
+        self, model_path: str | Path | None = None, *, n_ctx: int = 8192, n_threads: int | None = None
+    ) -> None:
+        path = Path(model_path) if model_path is not None else embedded_model_path()
+        if not path.is_file():
+            raise ModelNotFound(f"model file {str(path)!r} does not exist; pass the path of a .gguf file")
+        if n_ctx < 256:
+            raise UsageError(f"n_ctx={n_ctx} must be >= 256")
+        try:
+            import guidance
+            from guidance.chat import ChatMLTemplate
+        except ImportError as exc:
+            raise ModelNotFound(f"the in-process backend needs guidance and llama-cpp-python: {_LOCAL_HINT}") from exc
+        self._path = path
+        self._lock = threading.Lock()
+        started = time.perf_counter()
+        with warnings.catch_warnings():
+            # llguidance still calls llama.cpp functions that llama-cpp-python marks deprecated.
+            warnings.filterwarnings("ignore", message=r"llama_\w+ is deprecated", category=DeprecationWarning)
+            try:
+                self._base = guidance.models.LlamaCpp(
+                    str(path),
+                    echo=False,
+                    # SmolLM2 speaks ChatML; naming it keeps guidance from guessing from the GGUF's jinja.
+                    chat_template=ChatMLTemplate,
+                    enable_monitoring=False,
+                    n_ctx=n_ctx,
+                    n_threads=n_threads or max(1, os.cpu_count() or 1),
+                    verbose=False,
+                )
+            except ValueError as exc:  # llama.cpp reports an unreadable model file as ValueError
+                raise ModelNotFound(f"cannot load model file {str(path)!r}: {exc}; is it a GGUF file?") from exc
+        engine = self._base._interpreter.engine  # type: ignore[attr-defined]
+        self._llama: Any = engine.model_obj
+        self._n_ctx = n_ctx
+        self._template = ChatMLTemplate()
+        logger.info("loaded %s in %.2fs", path.name, time.perf_counter() - started)
+
+    @classmethod
+    def embedded(cls) -> LlamaCpp:
+        """The embedded default model (SmolLM2-135M-Instruct)."""
+        return cls()
+
+    @property
+    def name(self) -> str:
+        return f"llama-cpp:{self._path.name}"
+
+    def supports(self, constraint: Constraint) -> bool:
+        return isinstance(constraint, Regex | Choice | JsonSchema)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llama.tokenize(text.encode(), add_bos=False, special=True))
+
+    def _chat_text(self, request: LMRequest) -> str:
+        """The prompt as the model sees it, to count its tokens before anything is evaluated."""
+        template = self._template
+        turns = [
+            f"{template.get_role_start(m.role)}{m.content}{template.get_role_end(m.role)}" for m in request.messages
+        ]
+        return "".join(turns) + template.get_role_start("assistant")
+
+    def complete(self, request: LMRequest) -> LMResponse:
+        require_support(self, request.constraint)
+        from guidance import assistant, system, user
+
+        blocks = {"system": system, "user": user, "assistant": assistant}
+        grammar = grammar_for(
+            request.constraint, max_tokens=request.max_tokens, temperature=request.temperature, stop=request.stop
+        )
+        with self._lock:
+            started = time.perf_counter()
+            prompt_tokens = self.count_tokens(self._chat_text(request))
+            if prompt_tokens + request.max_tokens + 8 > self._n_ctx:
+                raise LMError(
+                    f"prompt of {prompt_tokens} tokens plus max_tokens={request.max_tokens} exceeds the "
+                    f"context of {self._n_ctx} tokens; pass fewer or shorter passages, or a larger n_ctx"
+                )
+            state = self._base
+            for message in request.messages:
+                with blocks[message.role]():
+                    state += message.content
+            with _seeded(request.seed), assistant():
+                state += grammar
+            seconds = time.perf_counter() - started
+        text = str(state[CAPTURE]) if CAPTURE in state else ""
+        completion_tokens = self.count_tokens(text)
+        return LMResponse(
+            text=text,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            seconds=seconds,
+            model=self.name,
+            finish_reason="length" if completion_tokens >= request.max_tokens else "stop",
+        )

@@ -1,0 +1,70 @@
+"""A language model that replies from a script: the test seam, shipped in the package."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Collection, Iterable
+from typing import TypeAlias
+
+from refine.constraints import Choice, Constraint, JsonSchema, Regex
+from refine.errors import LMError
+from refine.lm._types import LMRequest, LMResponse, require_support
+
+__all__ = ["Reply", "ScriptedLM"]
+
+Reply: TypeAlias = str | Callable[[LMRequest], str]
+
+
+class ScriptedLM:
+    """Answers each request with the next scripted reply (a string, or a function of the request).
+
+    ``supports`` lists the constraint types it claims to enforce (all by default). It cannot
+    really steer decoding, so a scripted reply that breaks a constraint it claims is an error
+    in the test, reported as such. Every request is recorded in ``requests``.
+    """
+
+    def __init__(
+        self,
+        replies: Iterable[Reply],
+        *,
+        supports: Collection[type[Constraint]] = (Regex, Choice, JsonSchema),
+        name: str = "scripted",
+    ) -> None:
+        self._replies = list(replies)
+        self._supported = tuple(supports)
+        self._name = name
+        self._lock = threading.Lock()
+        self.requests: list[LMRequest] = []
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def supports(self, constraint: Constraint) -> bool:
+        return isinstance(constraint, self._supported)
+
+    def complete(self, request: LMRequest) -> LMResponse:
+        require_support(self, request.constraint)
+        with self._lock:
+            index = len(self.requests)
+            if index >= len(self._replies):
+                raise LMError(
+                    f"ScriptedLM ran out of replies: call {index + 1} but only {len(self._replies)} "
+                    "were scripted; add replies to the script"
+                )
+            self.requests.append(request)
+            reply = self._replies[index]
+        text = reply(request) if callable(reply) else reply
+        if request.constraint is not None and not request.constraint.matches(text):
+            raise LMError(
+                f"scripted reply {index + 1} ({text[:60]!r}) breaks the request's constraint "
+                f"{request.constraint!r}; a constrained backend could not produce it, so fix the script"
+            )
+        prompt_words = sum(len(m.content.split()) for m in request.messages)
+        return LMResponse(
+            text=text,
+            prompt_tokens=prompt_words,
+            completion_tokens=len(text.split()),
+            seconds=0.0,
+            model=self._name,
+        )

@@ -1,0 +1,93 @@
+"""The one backend protocol: a request in, a response out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal, Protocol, runtime_checkable
+
+from refine.constraints import Constraint
+from refine.errors import UnsupportedConstraint, UsageError
+
+__all__ = ["LM", "LMRequest", "LMResponse", "Message", "Role", "require_support"]
+
+Role = Literal["system", "user", "assistant"]
+_ROLES = ("system", "user", "assistant")
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    role: Role
+    content: str
+
+    def __post_init__(self) -> None:
+        if self.role not in _ROLES:
+            raise UsageError(f"Message role={self.role!r} must be one of {', '.join(_ROLES)}")
+        if not isinstance(self.content, str):
+            raise UsageError(f"Message content={self.content!r} must be a str")
+
+
+@dataclass(frozen=True, slots=True)
+class LMRequest:
+    """Everything a backend needs for one completion; hashable, so it can key a cache."""
+
+    messages: tuple[Message, ...]
+    constraint: Constraint | None = None
+    temperature: float = 0.0
+    max_tokens: int = 256
+    seed: int = 0
+    stop: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "messages", tuple(self.messages))
+        object.__setattr__(self, "stop", tuple(self.stop))
+        if not self.messages:
+            raise UsageError("LMRequest(messages=()) needs at least one message")
+        if self.max_tokens < 1:
+            raise UsageError(f"max_tokens={self.max_tokens} must be >= 1")
+        if self.temperature < 0:
+            raise UsageError(f"temperature={self.temperature} must be >= 0")
+
+    def with_messages(self, *messages: Message) -> LMRequest:
+        """The same request with ``messages`` appended; the original prompt stays a prefix."""
+        return replace(self, messages=self.messages + messages)
+
+    def with_constraint(self, constraint: Constraint | None) -> LMRequest:
+        return replace(self, constraint=constraint)
+
+    def with_sampling(self, *, temperature: float, seed: int) -> LMRequest:
+        return replace(self, temperature=temperature, seed=seed)
+
+
+@dataclass(frozen=True, slots=True)
+class LMResponse:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    model: str
+    finish_reason: Literal["stop", "length"] = "stop"
+    metadata: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+
+
+@runtime_checkable
+class LM(Protocol):
+    """A language model backend. Backends only move bytes; prompts are built elsewhere."""
+
+    @property
+    def name(self) -> str: ...
+
+    def supports(self, constraint: Constraint) -> bool:
+        """Whether this backend enforces ``constraint`` while decoding."""
+        ...
+
+    def complete(self, request: LMRequest) -> LMResponse: ...
+
+
+def require_support(lm: LM, constraint: Constraint | None) -> None:
+    """Raise :class:`UnsupportedConstraint` naming the backend, the constraint and the way out."""
+    if constraint is not None and not lm.supports(constraint):
+        raise UnsupportedConstraint(
+            f"backend {lm.name!r} cannot enforce {type(constraint).__name__} constraints; "
+            "drop the constraint (the reply is then validated after decoding) "
+            "or use refine.LlamaCpp, which enforces regex, choice and JSON-schema constraints"
+        )

@@ -1,0 +1,42 @@
+"""Every Python example in the README runs, and the public API is what the README and __all__ say."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
+
+
+@pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
+def test_readme_example_runs(code, request):
+    if "LlamaCpp(" in code:
+        request.getfixturevalue("embedded_lm")  # skips (or fails on CI) without the model
+    exec(compile(code, str(README), "exec"), {"__name__": "readme"})
+
+
+def test_readme_has_examples():
+    assert len(BLOCKS) >= 4
+
+
+def test_public_api_is_explicit():
+    import citations
+    import corpora
+    import refine
+
+    for module in (refine, citations, corpora):
+        exported = set(module.__all__)
+        public = {name for name in vars(module) if not name.startswith("_")}
+        missing = {name for name in exported if not hasattr(module, name)}
+        assert not missing, f"{module.__name__}.__all__ names {missing} that do not exist"
+        undeclared = public - exported - {"annotations", "errors", "lm", "retrieval"} - _submodules(module)
+        assert not undeclared, f"{module.__name__} exposes {undeclared} without listing it in __all__"
+
+
+def _submodules(module) -> set[str]:
+    import types
+
+    return {name for name, value in vars(module).items() if isinstance(value, types.ModuleType)}
