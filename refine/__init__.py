@@ -6,7 +6,7 @@ breaks a rule is retried with feedback.
 
 from refine._context import using
 from refine.adapter import Demo
-from refine.constraints import Choice, Constraint, JsonSchema, Regex
+from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Regex, Seq, Substring
 from refine.errors import (
     IndexCorrupt,
     LMError,
@@ -22,7 +22,8 @@ from refine.lm import LM, LlamaCpp, LMRequest, LMResponse, Message, ScriptedLM
 from refine.predict import Attempt, Predict, Prediction, Usage
 from refine.rag import CitedAnswer, CitedQA, CitedRAG
 from refine.retrieval import BM25Retriever, Hit
-from refine.signatures import FieldSpec, InputField, OutputField, Signature
+from refine.signatures import Citations, FieldSpec, InputField, OutputField, Signature
+from refine.validation import Violation
 
 __version__ = "0.1.0"
 
@@ -31,6 +32,7 @@ __all__ = [
     "Attempt",
     "BM25Retriever",
     "Choice",
+    "Citations",
     "CitedAnswer",
     "CitedQA",
     "CitedRAG",
@@ -47,6 +49,7 @@ __all__ = [
     "LlamaCpp",
     "Message",
     "ModelNotFound",
+    "OneOf",
     "OutputField",
     "ParseError",
     "Predict",
@@ -55,10 +58,13 @@ __all__ = [
     "Regex",
     "RuntimeFailure",
     "ScriptedLM",
+    "Seq",
     "Signature",
     "SignatureError",
+    "Substring",
     "UnsupportedConstraint",
     "Usage",
     "UsageError",
+    "Violation",
     "using",
 ]

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 
@@ -20,7 +20,9 @@ from refine.errors import ParseError, SignatureError
 from refine.lm import Message
 from refine.signatures import FieldSpec, Signature
 
-__all__ = ["Demo", "format_passages", "parse_reply", "render_messages", "render_value"]
+__all__ = ["Demo", "Format", "format_passages", "parse_reply", "render_messages", "render_value"]
+
+Format = Literal["fields", "json"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +63,12 @@ def render_value(value: Any) -> str:
         return str(value)
 
 
-def _system_prompt(signature: Signature) -> str:
+def _system_prompt(signature: Signature, format: Format) -> str:
     parts = [signature.instructions] if signature.instructions else []
-    if len(signature.outputs) == 1:
+    if format == "json":
+        keys = ", ".join(f"{f.name!r} ({f.description or f.type_name})" for f in signature.outputs)
+        parts.append(f"Reply with one JSON object with the keys {keys}.")
+    elif len(signature.outputs) == 1:
         out = signature.outputs[0]
         what = f" ({out.description})" if out.description else ""
         parts.append(f"Reply with the {out.label.lower()}{what} only.")
@@ -82,14 +87,22 @@ def _user_prompt(fields: Iterable[FieldSpec], values: Mapping[str, Any]) -> str:
     return "\n\n".join(blocks)
 
 
-def _assistant_reply(signature: Signature, values: Mapping[str, Any]) -> str:
+def _assistant_reply(signature: Signature, values: Mapping[str, Any], format: Format) -> str:
+    if format == "json":
+        return json.dumps({f.name: _jsonable(values[f.name]) for f in signature.outputs}, ensure_ascii=False)
     if len(signature.outputs) == 1:
         return render_value(values[signature.outputs[0].name])
     return "\n".join(f"{f.label}: {render_value(values[f.name])}" for f in signature.outputs)
 
 
-def render_messages(signature: Signature, inputs: Mapping[str, Any], demos: Sequence[Demo] = ()) -> tuple[Message, ...]:
-    """The chat messages that ask for ``signature``'s outputs given ``inputs``."""
+def _jsonable(value: Any) -> Any:
+    return pydantic.TypeAdapter(type(value)).dump_python(value, mode="json")
+
+
+def render_messages(
+    signature: Signature, inputs: Mapping[str, Any], demos: Sequence[Demo] = (), *, format: Format = "fields"
+) -> tuple[Message, ...]:
+    """The chat messages that ask for ``signature``'s outputs given ``inputs``, in reply ``format``."""
     missing = [f.name for f in signature.inputs if f.name not in inputs]
     if missing:
         raise SignatureError(
@@ -102,10 +115,10 @@ def render_messages(signature: Signature, inputs: Mapping[str, Any], demos: Sequ
             f"unexpected input {', '.join(map(repr, extra))} for signature {signature}; "
             f"its inputs are {', '.join(f.name for f in signature.inputs) or 'none'}"
         )
-    messages = [Message("system", _system_prompt(signature))]
+    messages = [Message("system", _system_prompt(signature, format))]
     for demo in demos:
         messages.append(Message("user", _user_prompt(signature.inputs, demo.values)))
-        messages.append(Message("assistant", _assistant_reply(signature, demo.values)))
+        messages.append(Message("assistant", _assistant_reply(signature, demo.values, format)))
     messages.append(Message("user", _user_prompt(signature.inputs, inputs)))
     return tuple(messages)
 
@@ -114,20 +127,61 @@ def _convert(spec: FieldSpec, raw: str, text: str) -> Any:
     raw = raw.strip()
     if spec.type is str:
         return raw
+    if spec.base_type is str:
+        raw_value: Any = raw  # constrained str (length, pattern): validate, do not parse JSON
+        try:
+            return pydantic.TypeAdapter(spec.type).validate_python(raw_value)
+        except pydantic.ValidationError as exc:
+            raise ParseError(
+                f"field {spec.name!r} {raw[:60]!r} breaks its constraint: {_first_error(exc)}",
+                text=text,
+                field=spec.name,
+            ) from exc
     adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(spec.type)
     try:
         if raw[:1] in "[{":
             return adapter.validate_json(raw)
         return adapter.validate_strings(raw)
     except pydantic.ValidationError as exc:
-        problem = exc.errors()[0]["msg"] if exc.errors() else str(exc)
         raise ParseError(
-            f"field {spec.name!r} should be {spec.type_name}, got {raw[:60]!r}: {problem}", text=text, field=spec.name
+            f"field {spec.name!r} should be {spec.type_name}, got {raw[:60]!r}: {_first_error(exc)}",
+            text=text,
+            field=spec.name,
         ) from exc
 
 
-def parse_reply(signature: Signature, text: str) -> dict[str, Any]:
+def _parse_json(signature: Signature, text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"the reply is not JSON ({exc.msg} at position {exc.pos})", text=text) from exc
+    if not isinstance(data, dict):
+        raise ParseError(f"the reply is JSON but not an object: {text[:60]!r}", text=text)
+    missing = [f.name for f in signature.outputs if f.name not in data]
+    if missing:
+        raise ParseError(f"the reply lacks key {', '.join(map(repr, missing))}", text=text, field=missing[0])
+    values = {}
+    for spec in signature.outputs:
+        try:
+            values[spec.name] = pydantic.TypeAdapter(spec.type).validate_python(data[spec.name])
+        except pydantic.ValidationError as exc:
+            raise ParseError(
+                f"field {spec.name!r} should be {spec.type_name}, got {data[spec.name]!r:.60}: {_first_error(exc)}",
+                text=text,
+                field=spec.name,
+            ) from exc
+    return values
+
+
+def _first_error(exc: pydantic.ValidationError) -> str:
+    errors = exc.errors()
+    return str(errors[0]["msg"]) if errors else str(exc)
+
+
+def parse_reply(signature: Signature, text: str, *, format: Format = "fields") -> dict[str, Any]:
     """The output fields of ``signature`` read from a reply, or a :class:`ParseError` naming the field."""
+    if format == "json":
+        return _parse_json(signature, text)
     outputs = signature.outputs
     if len(outputs) == 1:
         spec = outputs[0]

@@ -9,13 +9,15 @@ from types import MappingProxyType
 from typing import Any
 
 from refine._context import resolve_lm
-from refine.adapter import Demo, parse_reply, render_messages
-from refine.constraints import Constraint
+from refine.adapter import Demo, Format, parse_reply, render_messages
+from refine.constraints import Constraint, JsonSchema
 from refine.errors import ParseError, UsageError
+from refine.grammar import fields_constraint, json_schema
 from refine.lm import LM, LMRequest, LMResponse, Message
 from refine.signatures import Signature, as_signature
+from refine.validation import Rule, Violation, validate
 
-__all__ = ["Attempt", "Predict", "Prediction", "Usage", "feedback_turns", "retry_request"]
+__all__ = ["Attempt", "Plan", "Predict", "Prediction", "Usage", "feedback_turns", "retry_request"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,17 +49,21 @@ class Usage:
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """One LM call: what was asked, what came back, and why it was not accepted (if it was not)."""
+    """One LM call: what was asked, what came back, and the rules the reply broke (if any)."""
 
     request: LMRequest
     response: LMResponse
     outputs: Mapping[str, Any] | None
-    failures: tuple[str, ...] = ()
-    feedback: str = ""
+    failures: tuple[Violation, ...] = ()
 
     @property
     def ok(self) -> bool:
         return self.outputs is not None and not self.failures
+
+    @property
+    def feedback(self) -> str:
+        """What a retry is told about this attempt: one line per broken rule."""
+        return "\n".join(v.message for v in self.failures)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +89,15 @@ class Prediction:
     def usage(self) -> Usage:
         return Usage.of(a.response for a in self.attempts)
 
+    @property
+    def violations(self) -> tuple[Violation, ...]:
+        """The rules the accepted (last) attempt still breaks; empty when it satisfies them all."""
+        return self.attempts[-1].failures if self.attempts else ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={v!r}" for k, v in self.outputs.items())
         return f"Prediction({fields}, attempts={len(self.attempts)})"
@@ -106,8 +121,22 @@ def retry_request(request: LMRequest, attempt: Attempt, number: int) -> LMReques
     return retry.with_sampling(temperature=max(request.temperature, RETRY_TEMPERATURE), seed=request.seed + number)
 
 
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How one call is made: the first request and the reply format it asks for."""
+
+    request: LMRequest
+    format: Format
+
+
 class Predict:
-    """Ask an LM for a signature's outputs; a reply that does not parse is retried with feedback."""
+    """Ask an LM for a signature's outputs, under the strongest constraint the backend enforces.
+
+    A reply that does not parse, or breaks a rule the signature declares (types, ``Field``
+    constraints, required citations, verbatim quotes), is retried with feedback up to
+    ``max_retries`` times. A reply that never parses raises :class:`ParseError`; one that parses
+    but still breaks rules is returned with ``prediction.violations`` listing them.
+    """
 
     def __init__(
         self,
@@ -115,51 +144,74 @@ class Predict:
         *,
         lm: LM | None = None,
         demos: Sequence[Demo] = (),
-        constraint: Constraint | None = None,
-        max_tokens: int = 256,
+        max_tokens: int = 512,
         temperature: float = 0.0,
         max_retries: int = 1,
+        constrained: bool = True,
     ) -> None:
         if max_retries < 0:
             raise UsageError(f"max_retries={max_retries} must be >= 0")
+        if max_tokens < 1:
+            raise UsageError(f"max_tokens={max_tokens} must be >= 1")
         self.signature = as_signature(signature)
         self.lm = lm
         self.demos = tuple(demos)
-        self.constraint = constraint
         self.max_tokens = max_tokens
         self.temperature = temperature
         self.max_retries = max_retries
+        self.constrained = constrained
 
-    def request(self, inputs: Mapping[str, Any]) -> LMRequest:
-        """The first request for ``inputs`` (pure: no LM is called)."""
-        messages = render_messages(self.signature, inputs, self.demos)
-        return LMRequest(messages, constraint=self.constraint, temperature=self.temperature, max_tokens=self.max_tokens)
+    def plan(self, lm: LM, inputs: Mapping[str, Any]) -> Plan:
+        """The first request for ``inputs`` on ``lm`` (pure: no LM is called).
 
-    def attempt(self, lm: LM, request: LMRequest) -> Attempt:
+        Grammar backends get the field-marker format under a grammar; backends that only take a
+        JSON schema get a JSON reply under the signature's schema; others get free text.
+        """
+        fmt: Format = "fields"
+        constraint: Constraint | None = None
+        if self.constrained:
+            grammar = fields_constraint(self.signature, inputs)
+            schema = JsonSchema.of(json_schema(self.signature))
+            if grammar is None or lm.supports(grammar):
+                constraint = grammar
+            elif lm.supports(schema):
+                fmt, constraint = "json", schema
+        messages = render_messages(self.signature, inputs, self.demos, format=fmt)
+        request = LMRequest(messages, constraint=constraint, temperature=self.temperature, max_tokens=self.max_tokens)
+        return Plan(request, fmt)
+
+    def attempt(self, lm: LM, request: LMRequest, inputs: Mapping[str, Any], format: Format = "fields") -> Attempt:
+        """One call: the reply parsed and checked against every rule the signature declares."""
         response = lm.complete(request)
         try:
-            outputs = parse_reply(self.signature, response.text)
+            outputs = parse_reply(self.signature, response.text, format=format)
         except ParseError as exc:
-            return Attempt(request, response, None, (str(exc),), feedback=f"Your reply could not be read: {exc}.")
-        return Attempt(request, response, outputs)
+            rule: Rule = "type" if exc.field else "parse"
+            return Attempt(request, response, None, (Violation(exc.field, response.text, f"{exc}.", rule),))
+        return Attempt(request, response, outputs, validate(self.signature, outputs, inputs))
 
     def __call__(self, *, lm: LM | None = None, **inputs: Any) -> Prediction:
         backend = resolve_lm(lm or self.lm)
-        request = self.request(inputs)
+        plan = self.plan(backend, inputs)
+        request = plan.request
         attempts: list[Attempt] = []
         for number in range(self.max_retries + 1):
-            attempt = self.attempt(backend, request)
+            attempt = self.attempt(backend, request, inputs, plan.format)
             attempts.append(attempt)
-            if attempt.outputs is not None:
-                return Prediction(attempt.outputs, tuple(attempts))
-            logger.info("attempt %d failed: %s", number + 1, "; ".join(attempt.failures))
-            request = retry_request(request, attempt, number + 1)
-        last = attempts[-1]
-        raise ParseError(
-            f"no parseable reply after {len(attempts)} attempts; last: {last.failures[0]}",
-            text=last.response.text,
-            attempts=tuple(attempts),
-        )
+            if attempt.ok:
+                break
+            logger.info("attempt %d rejected: %s", number + 1, attempt.feedback)
+            if number < self.max_retries:
+                request = retry_request(request, attempt, number + 1)
+        parsed = [a for a in attempts if a.outputs is not None]
+        if not parsed:
+            raise ParseError(
+                f"no parseable reply after {len(attempts)} attempts; last: {attempts[-1].feedback}",
+                text=attempts[-1].response.text,
+                attempts=tuple(attempts),
+            )
+        # The last attempt that parsed is the answer; later unparseable ones are kept in history.
+        return Prediction(parsed[-1].outputs or {}, tuple(attempts[: attempts.index(parsed[-1]) + 1]))
 
     def __repr__(self) -> str:
         return f"Predict({self.signature!r})"

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import citations
 from corpora import Passage
 from refine._context import resolve_lm
-from refine.constraints import Regex, cited_text_pattern
-from refine.errors import UsageError
+from refine.errors import ParseError, UsageError
 from refine.lm import LM
-from refine.predict import Attempt, Predict, Usage, retry_request
+from refine.predict import Attempt, Predict, Usage
 from refine.retrieval import Hit
-from refine.signatures import InputField, OutputField, Signature
+from refine.signatures import Citations, InputField, OutputField, Signature
+from refine.validation import Violation
 
 __all__ = ["CitedAnswer", "CitedQA", "CitedRAG", "Retriever"]
 
@@ -36,7 +35,9 @@ class CitedQA(
     # Passages before the question: small models answer better when the question comes last.
     passages: list[Passage] = InputField(description="numbered sources to cite")
     question: str = InputField()
-    answer: str = OutputField(description="sentences that each end with a citation like [1]")
+    answer: str = OutputField(
+        description="sentences that each end with a citation like [1]", citations=Citations(per="sentence")
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,19 +65,24 @@ class CitedAnswer:
         return Usage.of(a.response for a in self.attempts)
 
     @property
+    def violations(self) -> tuple[Violation, ...]:
+        return self.attempts[-1].failures if self.attempts else ()
+
+    @property
     def ok(self) -> bool:
         """At least one citation, and every citation names a retrieved passage."""
         return self.report.valid
 
 
 class CitedRAG:
-    """Retrieve ``k`` passages, answer with citations, and retry with feedback when none is valid.
+    """Retrieve ``k`` passages and answer with citations that the signature requires.
+
+    The citation rule is declared on :class:`CitedQA`'s ``answer`` field, so :class:`Predict`
+    enforces it: on a grammar backend every sentence is decoded to end with a marker
+    ``[1]``..``[k]`` (an invalid citation cannot be produced); elsewhere the citations are checked
+    after decoding and turned into feedback for up to ``max_retries`` retries.
 
     ``k`` defaults to 3: the embedded 135M model is measurably more distracted by five.
-
-    When the LM enforces regular expressions, the answer is decoded under a grammar in which every
-    sentence ends with a marker ``[1]``..``[k]``: an invalid citation cannot be produced. Otherwise
-    the citations are checked after decoding and turned into feedback for the retry.
     """
 
     def __init__(
@@ -85,32 +91,23 @@ class CitedRAG:
         *,
         k: int = 3,
         lm: LM | None = None,
+        signature: Signature | type[Signature] = CitedQA,
         max_retries: int = 1,
-        max_tokens: int = 200,
+        max_tokens: int = 512,
         constrained: bool = True,
     ) -> None:
         if k < 1:
             raise UsageError(f"k={k} must be >= 1")
-        if max_retries < 0:
-            raise UsageError(f"max_retries={max_retries} must be >= 0")
         self.retriever = retriever
         self.k = k
         self.lm = lm
-        self.max_retries = max_retries
-        self.max_tokens = max_tokens
-        self.constrained = constrained
-        self.predict = Predict(CitedQA, max_tokens=max_tokens, max_retries=0)
-
-    def _check(self, attempt: Attempt, passages: Sequence[Passage]) -> tuple[Attempt, citations.CitationReport | None]:
-        if attempt.outputs is None:
-            return attempt, None
-        report = citations.check(attempt.outputs["answer"], passages)
-        if report.cited_passages:
-            return attempt, report
-        feedback = report.feedback() or (
-            f"Your answer cites no passage. End each sentence with a citation [n], n from 1 to {len(passages)}."
-        )
-        return Attempt(attempt.request, attempt.response, attempt.outputs, ("no valid citation",), feedback), report
+        self.predict = Predict(signature, max_tokens=max_tokens, max_retries=max_retries, constrained=constrained)
+        names = {f.name for f in self.predict.signature.inputs}
+        if names != {"passages", "question"} or "answer" not in {f.name for f in self.predict.signature.outputs}:
+            raise UsageError(
+                f"CitedRAG needs a signature with inputs passages, question and an output answer; "
+                f"got {self.predict.signature}"
+            )
 
     def __call__(self, question: str, *, lm: LM | None = None) -> CitedAnswer:
         if not isinstance(question, str) or not question.strip():
@@ -120,22 +117,13 @@ class CitedRAG:
         if not hits:
             raise UsageError(f"no passage matches question={question!r}; rephrase it with words the corpus uses")
         passages = [hit.passage for hit in hits]
-        request = self.predict.request({"question": question, "passages": passages})
-        constraint = Regex(cited_text_pattern(len(passages)))
-        if self.constrained and backend.supports(constraint):
-            request = request.with_constraint(constraint)
-        attempts: list[Attempt] = []
-        report: citations.CitationReport | None = None
-        for number in range(self.max_retries + 1):
-            attempt, report = self._check(self.predict.attempt(backend, request), passages)
-            attempts.append(attempt)
-            if attempt.ok:
-                break
-            logger.info("attempt %d rejected: %s", number + 1, "; ".join(attempt.failures))
-            if number < self.max_retries:
-                request = retry_request(request, attempt, number + 1)
-        last = attempts[-1]
-        answer = last.outputs["answer"] if last.outputs is not None else last.response.text.strip()
-        if report is None:
-            report = citations.check(answer, passages)
-        return CitedAnswer(question, answer, tuple(hits), report, tuple(attempts))
+        try:
+            prediction = self.predict(lm=backend, passages=passages, question=question)
+        except ParseError as exc:
+            # Only an empty reply fails to parse here; report it as an uncited answer.
+            attempts = tuple(exc.attempts)
+            answer = exc.text.strip()
+        else:
+            attempts = prediction.attempts
+            answer = prediction.answer
+        return CitedAnswer(question, answer, tuple(hits), citations.check(answer, passages), attempts)

@@ -17,17 +17,20 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import typing
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Literal
+from dataclasses import replace
+from typing import Any, ClassVar
 
 from corpora import Passage
+from refine._schema_types import type_from_schema
 from refine.errors import SignatureError
+from refine.fields import Citations, Declared, FieldKind, FieldSpec, InputField, OutputField
 
-__all__ = ["FieldKind", "FieldSpec", "InputField", "OutputField", "Signature", "as_signature"]
+__all__ = ["Citations", "FieldKind", "FieldSpec", "InputField", "OutputField", "Signature", "as_signature"]
 
-FieldKind = Literal["input", "output"]
+FORMAT_VERSION = 1
 
 # Names a type in an inline signature may use; anything else is refused by name.
 _TYPE_NAMES: dict[str, Any] = {
@@ -39,52 +42,6 @@ _TYPE_NAMES: dict[str, Any] = {
     "dict": dict,
     "Passage": Passage,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class FieldSpec:
-    """One named input or output of a signature."""
-
-    name: str
-    kind: FieldKind
-    type: Any = str
-    description: str = ""
-
-    def __post_init__(self) -> None:
-        if not self.name.isidentifier() or self.name.startswith("_"):
-            raise SignatureError(f"field name {self.name!r} must be a Python identifier not starting with '_'")
-        if self.kind not in ("input", "output"):
-            raise SignatureError(f"field kind={self.kind!r} must be 'input' or 'output'")
-
-    @property
-    def label(self) -> str:
-        """How the field is named in prompts: ``passages`` -> ``Passages``."""
-        return self.name.replace("_", " ").capitalize()
-
-    @property
-    def type_name(self) -> str:
-        return _type_name(self.type)
-
-    def __repr__(self) -> str:
-        return f"{self.name}: {self.type_name}"
-
-
-@dataclass(frozen=True, slots=True)
-class _Declared:
-    """What ``InputField()`` / ``OutputField()`` leave in a class body until the class is built."""
-
-    kind: FieldKind
-    description: str
-
-
-def InputField(*, description: str = "") -> Any:
-    """Declare an input field in a class-form signature."""
-    return _Declared("input", description)
-
-
-def OutputField(*, description: str = "") -> Any:
-    """Declare an output field in a class-form signature."""
-    return _Declared("output", description)
 
 
 class Signature:
@@ -173,6 +130,43 @@ class Signature:
             instructions=self.instructions,
             fields=tuple(replace(f, **changes) if f.name == name else f for f in self.fields),
         )
+
+    # -- JSON ------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": "refine-signature",
+            "version": FORMAT_VERSION,
+            "instructions": self.instructions,
+            "fields": [f.to_json() for f in self.fields],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, data: str | dict[str, Any]) -> Signature:
+        """Inverse of :meth:`to_json`; nested models come back as new classes with equal schemas."""
+        try:
+            raw = json.loads(data) if isinstance(data, str) else data
+            if raw.get("format") != "refine-signature" or raw.get("version") != FORMAT_VERSION:
+                raise SignatureError(
+                    f"not a refine signature (format={raw.get('format')!r}, version={raw.get('version')!r}); "
+                    f"expected format='refine-signature', version={FORMAT_VERSION}"
+                )
+            fields = tuple(
+                FieldSpec(
+                    f["name"],
+                    f["kind"],
+                    type_from_schema(f["schema"]),
+                    f.get("description", ""),
+                    Citations(**f["citations"]) if f.get("citations") else None,
+                    bool(f.get("extractive", False)),
+                )
+                for f in raw["fields"]
+            )
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            raise SignatureError(f"cannot read a signature from {str(data)[:80]!r}: {exc!r}") from exc
+        return Signature(instructions=raw.get("instructions", ""), fields=fields)
 
     # -- value semantics -------------------------------------------------------------------------
     def _key(self) -> tuple[Any, ...]:
@@ -274,25 +268,17 @@ def _eval_type(node: ast.expr, text: str, spec: str) -> Any:
     )
 
 
-def _type_name(tp: Any) -> str:
-    origin = typing.get_origin(tp)
-    if origin is not None:
-        args = ", ".join(_type_name(arg) for arg in typing.get_args(tp))
-        return f"{getattr(origin, '__name__', str(origin))}[{args}]"
-    return getattr(tp, "__name__", repr(tp))
-
-
 def _fields_of_class(cls: type) -> tuple[FieldSpec, ...]:
-    hints = typing.get_type_hints(cls, localns={"Passage": Passage})
+    hints = typing.get_type_hints(cls, localns={"Passage": Passage}, include_extras=True)
     fields = []
     for name in inspect.get_annotations(cls):
         declared = cls.__dict__.get(name)
-        if not isinstance(declared, _Declared):
+        if not isinstance(declared, Declared):
             raise SignatureError(
                 f"{cls.__name__}.{name} must be declared with InputField() or OutputField(), "
                 f"like `{name}: str = OutputField()`"
             )
-        fields.append(FieldSpec(name, declared.kind, hints[name], declared.description))
+        fields.append(declared.spec(name, hints[name]))
         delattr(cls, name)
     parent: tuple[FieldSpec, ...] = next((b._declared for b in cls.__mro__[1:] if issubclass(b, Signature)), ())
     return parent + tuple(fields)

@@ -11,9 +11,17 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
 
 
-@pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
+def _needs_model(code: str) -> bool:
+    return "LlamaCpp(" in code
+
+
+@pytest.mark.parametrize(
+    "code",
+    [pytest.param(code, marks=[pytest.mark.model] if _needs_model(code) else []) for code in BLOCKS],
+    ids=[f"block{i}" for i in range(len(BLOCKS))],
+)
 def test_readme_example_runs(code, request):
-    if "LlamaCpp(" in code:
+    if _needs_model(code):
         request.getfixturevalue("embedded_lm")  # skips (or fails on CI) without the model
     exec(compile(code, str(README), "exec"), {"__name__": "readme"})
 

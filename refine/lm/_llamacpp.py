@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from refine.constraints import Choice, Constraint, JsonSchema, Regex
+from refine.constraints import Constraint, constraint_kinds
 from refine.errors import LMError, ModelNotFound, UsageError
-from refine.lm._guidance import CAPTURE, grammar_for
+from refine.lm._guidance import CAPTURE, SUPPORTED, grammar_for
 from refine.lm._model_file import embedded_model_path
 from refine.lm._types import LMRequest, LMResponse, require_support
 
@@ -92,7 +92,7 @@ class LlamaCpp:
         return f"llama-cpp:{self._path.name}"
 
     def supports(self, constraint: Constraint) -> bool:
-        return isinstance(constraint, Regex | Choice | JsonSchema)
+        return all(issubclass(kind, SUPPORTED) for kind in constraint_kinds(constraint))
 
     def count_tokens(self, text: str) -> int:
         return len(self._llama.tokenize(text.encode(), add_bos=False, special=True))

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable, Collection, Iterable
 from typing import TypeAlias
 
-from refine.constraints import Choice, Constraint, JsonSchema, Regex
+from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Regex, Seq, Substring, constraint_kinds
 from refine.errors import LMError
 from refine.lm._types import LMRequest, LMResponse, require_support
 
@@ -27,7 +27,7 @@ class ScriptedLM:
         self,
         replies: Iterable[Reply],
         *,
-        supports: Collection[type[Constraint]] = (Regex, Choice, JsonSchema),
+        supports: Collection[type] = (Regex, Choice, JsonSchema, Substring, Seq, OneOf),
         name: str = "scripted",
     ) -> None:
         self._replies = list(replies)
@@ -41,7 +41,7 @@ class ScriptedLM:
         return self._name
 
     def supports(self, constraint: Constraint) -> bool:
-        return isinstance(constraint, self._supported)
+        return all(issubclass(kind, self._supported) for kind in constraint_kinds(constraint))
 
     def complete(self, request: LMRequest) -> LMResponse:
         require_support(self, request.constraint)

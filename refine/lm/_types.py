@@ -89,5 +89,5 @@ def require_support(lm: LM, constraint: Constraint | None) -> None:
         raise UnsupportedConstraint(
             f"backend {lm.name!r} cannot enforce {type(constraint).__name__} constraints; "
             "drop the constraint (the reply is then validated after decoding) "
-            "or use refine.LlamaCpp, which enforces regex, choice and JSON-schema constraints"
+            "or use refine.LlamaCpp, which enforces every kind of constraint"
         )

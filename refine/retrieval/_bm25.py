@@ -119,9 +119,7 @@ class BM25Retriever:
             task = progress.add_task("Tokenizing passages", total=len(items))
             for start in range(0, len(items), _CHUNK):
                 chunk = [_document_text(p) for p in items[start : start + _CHUNK]]
-                token_ids.extend(
-                    tokenizer.tokenize(chunk, update_vocab=True, show_progress=False, return_as="ids")
-                )
+                token_ids.extend(tokenizer.tokenize(chunk, update_vocab=True, show_progress=False, return_as="ids"))
                 progress.advance(task, len(chunk))
             step = progress.add_task("Building BM25 index", total=1)
             bm25 = bm25s.BM25()

@@ -160,9 +160,7 @@ def _check_files(folder: Path, files: Mapping[str, Any]) -> None:
         except OSError:
             raise _damaged(folder, f"{name} is missing") from None
         if size != expected:
-            raise _damaged(
-                folder, f"{name} has {size} bytes but {MANIFEST} says {expected} (truncated or modified)"
-            )
+            raise _damaged(folder, f"{name} has {size} bytes but {MANIFEST} says {expected} (truncated or modified)")
 
 
 def _read_passages(folder: Path, fingerprint: str, count: int) -> tuple[Passage, ...]:
@@ -171,9 +169,7 @@ def _read_passages(folder: Path, fingerprint: str, count: int) -> tuple[Passage,
     except OSError as exc:
         raise _damaged(folder, f"{PASSAGES} cannot be read ({_one_line(exc)})") from exc
     if hashlib.sha256(data).hexdigest() != fingerprint:
-        raise _damaged(
-            folder, f"{PASSAGES} does not match the fingerprint in {MANIFEST} (edited or replaced)"
-        )
+        raise _damaged(folder, f"{PASSAGES} does not match the fingerprint in {MANIFEST} (edited or replaced)")
     # Split on b"\n" only: str.splitlines would also split at U+2028 and friends inside a passage.
     lines = data.split(b"\n")
     if lines[-1] != b"":

@@ -100,9 +100,7 @@ def _stopword_list(config: TokenConfig) -> list[str]:
 def make_tokenizer(config: TokenConfig) -> Tokenizer:
     """A fresh bm25s tokenizer for indexing a corpus under ``config``."""
     stemmer = Stemmer.Stemmer(config.stemmer) if config.stemmer is not None else None
-    return Tokenizer(
-        lower=True, splitter=config.token_pattern, stopwords=_stopword_list(config), stemmer=stemmer
-    )
+    return Tokenizer(lower=True, splitter=config.token_pattern, stopwords=_stopword_list(config), stemmer=stemmer)
 
 
 class QueryEncoder:

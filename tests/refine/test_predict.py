@@ -20,7 +20,7 @@ def test_predict_returns_fields_and_history():
 
 
 def test_unparseable_reply_is_retried_with_feedback_appended():
-    lm = ScriptedLM(["Answer: Paris\nConfidence: high", "Answer: Paris\nConfidence: 0.5"])
+    lm = ScriptedLM(["Answer: Paris\nConfidence: high", "Answer: Paris\nConfidence: 0.5"], supports=())
     pred = Predict("question -> answer, confidence: float", lm=lm)(question="q")
     assert pred.confidence == 0.5
     first, second = lm.requests
@@ -32,7 +32,7 @@ def test_unparseable_reply_is_retried_with_feedback_appended():
 
 
 def test_exhausted_retries_raise_a_parse_error_with_attempts():
-    lm = ScriptedLM(["nonsense", "still nonsense"])
+    lm = ScriptedLM(["nonsense", "still nonsense"], supports=())
     with pytest.raises(ParseError, match="no parseable reply after 2 attempts") as info:
         Predict("question -> answer, confidence: float", lm=lm)(question="q")
     assert len(info.value.attempts) == 2

@@ -39,7 +39,7 @@ def test_unconstrained_backend_is_retried_with_feedback_when_no_citation_is_vali
     assert second.messages[-2].content == "Cats purr [4]."
     assert "[4]" in second.messages[-1].content
     assert [a.ok for a in result.attempts] == [False, True]
-    assert result.attempts[0].failures == ("no valid citation",)
+    assert [v.message for v in result.attempts[0].failures] == ["Sentence 1 cites [4], but only [1] exists; cite [1]."]
 
 
 def test_uncited_answer_gets_feedback_and_is_reported_when_retries_run_out(retriever):

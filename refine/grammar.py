@@ -1,0 +1,119 @@
+"""From a signature, mechanically: the output constraint each kind of backend can enforce.
+
+- ``fields_constraint``: the field-marker format (``Label: value`` lines, or the bare value for a
+  single output) as a composite constraint, for backends that compile grammars (llama.cpp via
+  guidance). Types become regexes and choices, nested data becomes JSON, citations can only name
+  the passages given, and extractive fields can only be substrings of the passage they cite.
+- ``json_schema``: one JSON object with every output, for backends that take a JSON schema
+  (Ollama's ``format``, OpenAI-compatible ``response_format``).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import typing
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from corpora import Passage
+from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Regex, Seq, Substring, cited_text_pattern
+from refine.errors import SignatureError
+from refine.fields import FieldSpec
+from refine.signatures import Signature
+
+__all__ = ["cited_passages_of", "fields_constraint", "json_schema", "value_constraint"]
+
+INT = r"-?[0-9]{1,18}"
+FLOAT = r"-?[0-9]{1,15}(?:\.[0-9]{1,10})?"
+DEFAULT_MAX_LINE = 300
+
+
+def cited_passages_of(spec: FieldSpec, inputs: Mapping[str, Any]) -> Sequence[Passage]:
+    """The passages an output field may cite: the value of its citation source input."""
+    rule = spec.cites
+    if rule is None:
+        raise SignatureError(f"field {spec.name!r} does not cite passages")
+    value = inputs.get(rule.source)
+    if not isinstance(value, Sequence) or not value or not all(isinstance(p, Passage) for p in value):
+        raise SignatureError(
+            f"field {spec.name!r} cites input {rule.source!r}, which must be a non-empty list of Passage; "
+            f"got {type(value).__name__}"
+        )
+    return value
+
+
+def _strip_anchors(pattern: str) -> str:
+    return re.sub(r"\$$", "", re.sub(r"^\^", "", pattern))
+
+
+def _string_constraint(spec: FieldSpec, *, single: bool) -> Constraint | None:
+    schema = spec.json_schema
+    if "pattern" in schema:
+        return Regex(_strip_anchors(schema["pattern"]))
+    lo, hi = schema.get("minLength"), schema.get("maxLength")
+    if single and lo is None and hi is None:
+        return None  # free text: the model may use as many lines as it likes
+    return Regex(rf"[^\n]{{{max(lo or 1, 1)},{hi or DEFAULT_MAX_LINE}}}")
+
+
+def value_constraint(spec: FieldSpec, inputs: Mapping[str, Any], *, single: bool = False) -> Constraint | None:
+    """The constraint on one output field's value (``None``: unconstrained free text)."""
+    if spec.extractive:
+        passages = cited_passages_of(spec, inputs)
+        # A quote is a run of whole words (see quote_chunks); the space before the marker is
+        # optional because a quote ending mid-sentence already ends with one.
+        return OneOf(
+            tuple(Seq((Substring(p.text), Regex(rf" ?\[{i}\]"))) for i, p in enumerate(passages, 1) if p.text.strip())
+        )
+    if spec.cites is not None:
+        passages = cited_passages_of(spec, inputs)
+        rule = spec.cites
+        return Regex(cited_text_pattern(len(passages), per=rule.per, min_citations=rule.min))
+    base = spec.base_type
+    if typing.get_origin(base) is Literal:
+        return Choice(tuple(str(v) for v in typing.get_args(base)))
+    if isinstance(base, type) and issubclass(base, enum.Enum):
+        return Choice(tuple(str(member.value) for member in base))
+    if base is bool:
+        return Choice(("true", "false"))
+    if base is int:
+        return Regex(INT)
+    if base is float:
+        return Regex(FLOAT)
+    if base is str:
+        return _string_constraint(spec, single=single)
+    return JsonSchema.of(spec.json_schema)
+
+
+def fields_constraint(signature: Signature, inputs: Mapping[str, Any]) -> Constraint | None:
+    """The whole reply in the field-marker format; ``None`` when nothing needs constraining."""
+    outputs = signature.outputs
+    if len(outputs) == 1:
+        return value_constraint(outputs[0], inputs, single=True)
+    parts: list[str | Constraint] = []
+    for i, spec in enumerate(outputs):
+        parts.append(("\n" if i else "") + f"{spec.label}: ")
+        parts.append(value_constraint(spec, inputs) or Regex(rf"[^\n]{{1,{DEFAULT_MAX_LINE}}}"))
+    return Seq(tuple(parts))
+
+
+def json_schema(signature: Signature) -> dict[str, Any]:
+    """One JSON object holding every output field, with shared ``$defs`` hoisted to the top."""
+    properties: dict[str, Any] = {}
+    defs: dict[str, Any] = {}
+    for spec in signature.outputs:
+        schema = dict(spec.json_schema)
+        defs.update(schema.pop("$defs", {}))
+        if spec.description:
+            schema["description"] = spec.description
+        properties[spec.name] = schema
+    result: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "required": [spec.name for spec in signature.outputs],
+        "additionalProperties": False,
+    }
+    if defs:
+        result["$defs"] = defs
+    return result

@@ -1,0 +1,91 @@
+"""Hypothesis strategies for property-testing refine programs (needs ``pip install 'refine[testing]'``).
+
+``replies(constraint)`` draws LM replies that satisfy an output constraint: what a grammar
+backend could produce. Feed them to a :class:`~refine.ScriptedLM` to test that every reply your
+program can receive parses and validates::
+
+    from hypothesis import given
+    from refine import Predict, ScriptedLM
+    from refine.grammar import fields_constraint
+    from refine.testing import replies
+
+    predict = Predict("question -> answer, confidence: float")
+
+    @given(replies(fields_constraint(predict.signature, {"question": "q"})))
+    def test_every_constrained_reply_parses(reply):
+        assert predict(lm=ScriptedLM([reply]), question="q").ok
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import strategies as st
+
+from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Regex, Seq, Substring
+
+__all__ = ["json_values", "replies"]
+
+
+def replies(constraint: str | Constraint | None) -> st.SearchStrategy[str]:
+    """Strings that satisfy ``constraint`` (any text when it is ``None``)."""
+    if constraint is None:
+        return st.text(min_size=1)
+    if isinstance(constraint, str):
+        return st.just(constraint)
+    if isinstance(constraint, Regex):
+        return st.from_regex(constraint.pattern, fullmatch=True)
+    if isinstance(constraint, Choice):
+        return st.sampled_from(constraint.options)
+    if isinstance(constraint, Substring):
+        chunks = constraint.chunks
+        return st.integers(0, len(chunks) - 1).flatmap(
+            lambda start: st.integers(start + 1, len(chunks)).map(lambda end: "".join(chunks[start:end]))
+        )
+    if isinstance(constraint, Seq):
+        return st.tuples(*(replies(part) for part in constraint.parts)).map("".join)
+    if isinstance(constraint, OneOf):
+        return st.one_of(*(replies(alt) for alt in constraint.alternatives))
+    if isinstance(constraint, JsonSchema):
+        schema = constraint.as_dict
+        return json_values(schema, schema.get("$defs", {})).map(lambda v: json.dumps(v, ensure_ascii=False))
+    raise TypeError(f"no strategy for constraint {constraint!r}")
+
+
+def json_values(schema: dict[str, Any], defs: dict[str, Any] | None = None) -> st.SearchStrategy[Any]:
+    """Python values valid under ``schema`` (the subset of JSON schema signatures produce)."""
+    defs = defs or {}
+    if "$ref" in schema:
+        return st.deferred(lambda: json_values(defs[schema["$ref"].rsplit("/", 1)[-1]], defs))
+    if "enum" in schema:
+        return st.sampled_from(schema["enum"])
+    if "const" in schema:
+        return st.just(schema["const"])
+    if "anyOf" in schema:
+        return st.one_of(*(json_values(option, defs) for option in schema["anyOf"]))
+    kind = schema.get("type")
+    if kind == "string":
+        if "pattern" in schema:
+            return st.from_regex(schema["pattern"])
+        return st.text(min_size=schema.get("minLength", 0), max_size=schema.get("maxLength", 40))
+    if kind == "integer":
+        return st.integers(schema.get("minimum"), schema.get("maximum"))
+    if kind == "number":
+        return st.floats(schema.get("minimum"), schema.get("maximum"), allow_nan=False, allow_infinity=False)
+    if kind == "boolean":
+        return st.booleans()
+    if kind == "null":
+        return st.none()
+    if kind == "array":
+        items = json_values(schema.get("items", {}), defs)
+        return st.lists(items, min_size=schema.get("minItems", 0), max_size=schema.get("maxItems", 5))
+    if kind == "object":
+        properties = schema.get("properties", {})
+        required = set(schema.get("required", properties))
+        fixed = {name: json_values(prop, defs) for name, prop in properties.items() if name in required}
+        optional = {name: json_values(prop, defs) for name, prop in properties.items() if name not in required}
+        if not properties:
+            return st.dictionaries(st.text(max_size=8), st.integers(), max_size=3)
+        return st.fixed_dictionaries(fixed, optional=optional)
+    return st.one_of(st.integers(), st.text(max_size=10), st.booleans())

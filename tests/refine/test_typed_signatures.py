@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import enum
+import json
+from typing import Annotated, Literal
+
+import pydantic
+import pytest
+
+from corpora import Passage
+from refine import Citations, InputField, OutputField, Predict, ScriptedLM, Signature, SignatureError
+from refine.constraints import Choice, JsonSchema, OneOf, Regex, Seq, Substring
+from refine.grammar import fields_constraint, json_schema
+
+PASSAGES = [Passage.create("Paris", "Paris is the capital of France."), Passage.create("Rome", "Rome is in Italy.")]
+
+
+class Color(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Item(pydantic.BaseModel):
+    name: str
+    count: int = 1
+    color: Color
+
+
+class Rich(Signature, instructions="Fill every field."):
+    passages: list[Passage] = InputField()
+    question: str = InputField()
+    answer: str = OutputField(citations=Citations(per="sentence"))
+    mood: Literal["happy", "sad"] = OutputField()
+    color: Color = OutputField()
+    score: float = OutputField(ge=0, le=1)
+    count: int = OutputField()
+    flag: bool = OutputField()
+    code: str = OutputField(pattern=r"^[A-Z]{3}$")
+    short: Annotated[str, pydantic.Field(max_length=12)] = OutputField()
+    items: list[Item] = OutputField()
+
+
+def test_class_signature_with_pydantic_types_survives_json():
+    sig = Rich()
+    text = sig.to_json()
+    again = Signature.from_json(text)
+    assert again == sig and hash(again) == hash(sig)
+    assert Signature.from_json(again.to_json()) == sig
+    assert json.loads(text)["version"] == 1
+    assert again.field("answer").citations == Citations(per="sentence")
+
+
+def test_changed_constraint_changes_the_value():
+    class Loose(Signature):
+        score: float = OutputField(ge=0)
+
+    class Tight(Signature):
+        score: float = OutputField(ge=0, le=1)
+
+    assert Loose() != Tight()
+
+
+def test_from_json_refuses_foreign_data():
+    with pytest.raises(SignatureError, match="not a refine signature"):
+        Signature.from_json('{"format": "other"}')
+    with pytest.raises(SignatureError, match="cannot read a signature"):
+        Signature.from_json("{not json")
+
+
+def test_citation_rules_need_a_str_output():
+    with pytest.raises(SignatureError, match="requires citations but has type int"):
+
+        class Bad(Signature):
+            n: int = OutputField(citations=Citations())
+
+    with pytest.raises(SignatureError, match=r"Citations\(min=0\) must be >= 1"):
+        Citations(min=0)
+
+
+def test_fields_constraint_follows_each_type():
+    grammar = fields_constraint(Rich(), {"passages": PASSAGES, "question": "q"})
+    assert isinstance(grammar, Seq)
+    parts = dict(zip(grammar.parts[::2], grammar.parts[1::2], strict=True))
+    assert isinstance(parts["Answer: "], Regex) and parts["Answer: "].matches("Paris is in France [1].")
+    assert not parts["Answer: "].matches("Paris is in France [3].")
+    assert parts["\nMood: "] == Choice(("happy", "sad"))
+    assert parts["\nColor: "] == Choice(("red", "blue"))
+    assert parts["\nFlag: "] == Choice(("true", "false"))
+    assert parts["\nCode: "] == Regex("[A-Z]{3}")
+    assert parts["\nShort: "] == Regex(r"[^\n]{1,12}")
+    assert parts["\nCount: "].matches("-42") and parts["\nScore: "].matches("0.25")
+    assert isinstance(parts["\nItems: "], JsonSchema)
+
+
+def test_extractive_field_admits_only_quotes_of_the_cited_passage():
+    sig = Signature("passages: list[Passage], question -> answer").with_field("answer", extractive=True)
+    grammar = fields_constraint(sig, {"passages": PASSAGES, "question": "q"})
+    assert isinstance(grammar, OneOf)
+    assert grammar.alternatives[0] == Seq((Substring("Paris is the capital of France."), Regex(r" ?\[1\]")))
+    assert grammar.matches("the capital of France. [1]")
+    assert grammar.matches("Paris is the capital [1]")
+    assert not grammar.matches("the capital of France. [2]")
+    assert not grammar.matches("capital of Italy [2]")
+    assert not grammar.matches("Par [1]")  # quotes are made of whole words
+
+
+def test_json_schema_for_schema_only_backends():
+    schema = json_schema(Rich())
+    assert schema["required"][:2] == ["answer", "mood"]
+    assert schema["properties"]["mood"] == {"enum": ["happy", "sad"], "type": "string"}
+    assert set(schema["$defs"]) == {"Color", "Item"}
+    assert schema["additionalProperties"] is False
+
+
+def test_json_schema_backend_gets_json_replies():
+    sig = Signature("question -> answer, confidence: float")
+    lm = ScriptedLM(['{"answer": "Paris", "confidence": 0.5}'], supports=(JsonSchema,))
+    prediction = Predict(sig, lm=lm)(question="q")
+    assert prediction.outputs == {"answer": "Paris", "confidence": 0.5}
+    request = lm.requests[0]
+    assert isinstance(request.constraint, JsonSchema)
+    assert "Reply with one JSON object" in request.messages[0].content
+
+
+def test_violations_are_structured_and_fed_back():
+    class Cited(Signature):
+        passages: list[Passage] = InputField()
+        question: str = InputField()
+        answer: str = OutputField(citations=Citations(per="sentence"))
+
+    lm = ScriptedLM(["Paris is French. Rome is Italian [2].", "Paris is French [1]. Rome is Italian [2]."], supports=())
+    prediction = Predict(Cited, lm=lm)(passages=PASSAGES, question="q")
+    assert prediction.ok and len(prediction.attempts) == 2
+    (violation,) = prediction.attempts[0].failures
+    assert (violation.field, violation.rule) == ("answer", "citations")
+    assert violation.value == "Paris is French. Rome is Italian [2]."
+    assert violation.message.startswith("Sentence 1 (")
+    assert violation.message in lm.requests[1].messages[-1].content
+
+
+def test_constraint_violations_in_typed_fields_are_retried():
+    lm = ScriptedLM(["Code: abcd", "Code: ABC"], supports=())
+
+    class Coded(Signature):
+        question: str = InputField()
+        code: str = OutputField(pattern=r"^[A-Z]{3}$")
+
+    prediction = Predict(Coded, lm=lm)(question="q")
+    assert prediction.code == "ABC"
+    assert "breaks its constraint" in prediction.attempts[0].feedback
+
+
+class Typed(Signature, instructions="Answer from the passages and fill every field."):
+    passages: list[Passage] = InputField()
+    question: str = InputField()
+    answer: str = OutputField(citations=Citations(per="sentence"))
+    quote: str = OutputField(extractive=True)
+    confidence: Literal["high", "medium", "low"] = OutputField()
+    year: int = OutputField()
+    tags: list[str] = OutputField(description="up to three keywords")
+
+
+@pytest.mark.model
+def test_embedded_model_output_always_parses_and_validates_under_the_grammar(embedded_lm):
+    inputs = {"passages": PASSAGES, "question": "What is the capital of France?"}
+    prediction = Predict(Typed, lm=embedded_lm, max_retries=0)(**inputs)
+    assert prediction.ok, prediction.violations
+    assert prediction.confidence in ("high", "medium", "low")
+    assert isinstance(prediction.year, int) and isinstance(prediction.tags, list)
+    quote, marker = prediction.quote.rsplit("[", 1)
+    cited = PASSAGES[int(marker.rstrip("]")) - 1]
+    assert quote.strip() and quote.strip() in cited.text
+
+
+@pytest.mark.model
+def test_sampled_outputs_under_the_grammar_all_parse(embedded_lm):
+    inputs = {"passages": PASSAGES, "question": "Which city is in Italy?"}
+    predict = Predict(Typed, lm=embedded_lm, max_retries=0, temperature=1.0)
+    for seed in range(3):
+        request = predict.plan(embedded_lm, inputs).request.with_sampling(temperature=1.0, seed=seed)
+        attempt = predict.attempt(embedded_lm, request, inputs)
+        assert attempt.ok, (attempt.response.text, attempt.failures)
