@@ -10,27 +10,37 @@ Stands on :mod:`corpora` only::
     (True, '')
 
 ``[n]`` cites the n-th passage given (1-based); ``[p12]`` cites the passage whose id is ``p12``.
+Metrics (ALCE citation recall and precision, gold-passage scores) live in :mod:`citations.metrics`.
 """
 
 from citations._claims import Claim, parse, render
+from citations._embedding import EmbeddingChecker
+from citations._judge import JUDGE_CHOICES, LMJudge, judge_prompt
+from citations._lexical import LexicalChecker
 from citations._markers import Marker, Ref
 from citations._quotes import match_quote
 from citations._report import CitationReport, Finding, InvalidCitation, check, resolve
 from citations._support import Support, SupportChecker
-from citations.errors import CheckerError, CitationError
+from citations.errors import CheckerError, CitationError, MissingExtra
 
 __all__ = [
+    "JUDGE_CHOICES",
     "CheckerError",
     "CitationError",
     "CitationReport",
     "Claim",
+    "EmbeddingChecker",
     "Finding",
     "InvalidCitation",
+    "LMJudge",
+    "LexicalChecker",
     "Marker",
+    "MissingExtra",
     "Ref",
     "Support",
     "SupportChecker",
     "check",
+    "judge_prompt",
     "match_quote",
     "parse",
     "render",

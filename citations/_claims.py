@@ -128,11 +128,24 @@ def parse(answer: str) -> tuple[Claim, ...]:
     if not isinstance(answer, str):
         raise CitationError(f"answer={answer!r} must be a str")
     protected = code_spans(answer)
-    fences = fence_spans(answer)
     markers = list(find_markers(answer, protected))
     quotes = quote_spans(answer, protected)
+    return tuple(
+        Claim(
+            text=_text(answer, text_span, own),
+            start=start,
+            end=end,
+            markers=tuple(own),
+            quote=_quote(answer, quotes, own, start, end),
+        )
+        for start, end, own, text_span in _segments(answer, markers, fence_spans(answer))
+    )
 
-    # (start, end, markers, text span): markers that stand alone widen a sentence, not its text.
+
+def _segments(
+    answer: str, markers: Sequence[Marker], fences: Sequence[Span]
+) -> list[tuple[int, int, list[Marker], Span]]:
+    """(start, end, markers, text span) of each sentence; markers that stand alone widen a sentence, not its text."""
     segments: list[tuple[int, int, list[Marker], Span]] = []
     pending: tuple[int, list[Marker]] | None = None  # markers before the first sentence
     for low, high in sentence_spans(answer):
@@ -161,17 +174,7 @@ def parse(answer: str) -> tuple[Claim, ...]:
             start, own = pending[0], pending[1] + own
             pending = None
         segments.append((start, end, own, text_span))
-
-    return tuple(
-        Claim(
-            text=_text(answer, text_span, own),
-            start=start,
-            end=end,
-            markers=tuple(own),
-            quote=_quote(answer, quotes, own, start, end),
-        )
-        for start, end, own, text_span in segments
-    )
+    return segments
 
 
 def _text(answer: str, span: Span, markers: Sequence[Marker]) -> str:

@@ -32,13 +32,20 @@ def normalise(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def _find(fragment: str, text: str, start: int) -> int:
+    """Where ``fragment`` occurs in ``text`` from ``start`` on, not cutting a word at its edges; or -1."""
+    head = r"(?<!\w)" if fragment[:1].isalnum() else ""
+    tail = r"(?!\w)" if fragment[-1:].isalnum() else ""
+    found = re.compile(head + re.escape(fragment) + tail).search(text, start)
+    return found.end() if found else -1
+
+
 def _in_order(fragments: Sequence[str], text: str) -> bool:
     position = 0
     for fragment in fragments:
-        found = text.find(fragment, position)
-        if found < 0:
+        position = _find(fragment, text, position)
+        if position < 0:
             return False
-        position = found + len(fragment)
     return True
 
 
@@ -48,17 +55,14 @@ def match_quote(quote: str, text: str) -> QuoteMatch | None:
     >>> match_quote("the  Capital", "Paris is the capital of France.")
     'normalised'
     """
-    if quote in text:
-        return "exact"
-    fragments = [fragment for fragment in _ELLIPSIS.split(quote) if fragment.strip()]
-    if len(fragments) > 1 and _in_order(fragments, text):
+    fragments = [fragment.strip() for fragment in _ELLIPSIS.split(quote) if fragment.strip()]
+    if not fragments or _in_order(fragments, text):
         return "exact"
     normal = [normalise(fragment) for fragment in fragments]
     normal = [fragment for fragment in normal if fragment]
     if not normal:
         return "normalised"  # nothing but punctuation: nothing to find
-    haystack = f" {normalise(text)} "
-    if _in_order([f" {fragment} " for fragment in normal], haystack):
+    if _in_order(normal, normalise(text)):
         return "normalised"
     return None
 

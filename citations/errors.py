@@ -3,6 +3,7 @@
     RefineError
     ├── UsageError (ValueError)
     │   └── CitationError            a bad argument: not a str, not passages, a bad threshold or ref
+    │       └── MissingExtra (ImportError)  an optional extra is not installed (says what to pip install)
     └── RuntimeFailure (RuntimeError)
         └── CheckerError             a support checker misbehaved (e.g. a score outside [0, 1])
 
@@ -14,11 +15,15 @@ from __future__ import annotations
 
 from corpora.errors import RefineError, RuntimeFailure, UsageError
 
-__all__ = ["CheckerError", "CitationError", "RefineError", "RuntimeFailure", "UsageError"]
+__all__ = ["CheckerError", "CitationError", "MissingExtra", "RefineError", "RuntimeFailure", "UsageError"]
 
 
 class CitationError(UsageError):
     """``citations`` was called with arguments it cannot use; the message says how to fix them."""
+
+
+class MissingExtra(CitationError, ImportError):
+    """An optional dependency is not installed; the message says which ``pip install`` fixes it."""
 
 
 class CheckerError(RuntimeFailure):

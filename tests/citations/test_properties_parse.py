@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import itertools
 
-from corpora import Passage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from citations import Claim, check, parse, render
+from corpora import Passage
 
 WORDS = st.sampled_from(
     ["paris", "is", "the", "capital", "of", "france", "3.14", "e.g.", "Dr.", "U.S.", "`os.path`", "it's", "1,200"]
@@ -28,7 +28,8 @@ def sentences(draw: st.DrawFn) -> str:
 
 @st.composite
 def claims(draw: st.DrawFn) -> list[Claim]:
-    return [Claim.of(draw(sentences()), draw(st.lists(REFS, max_size=3, unique=True))) for _ in range(draw(st.integers(0, 5)))]
+    count = draw(st.integers(0, 5))
+    return [Claim.of(draw(sentences()), draw(st.lists(REFS, max_size=3, unique=True))) for _ in range(count)]
 
 
 @given(claims())
@@ -39,7 +40,7 @@ def test_render_then_parse_is_the_identity(made: list[Claim]) -> None:
 
 
 ANSWER_ALPHABET = st.sampled_from(
-    list("abcXYZ019 .,;:!?\n\t\"'`()[]-*#>\u201c\u201d\u2026~_") + ["[1]", "[2, 3]", "[1-3]", "[p1]", "```", "e.g.", "Dr."]
+    [*"abcXYZ019 .,;:!?\n\t\"'`()[]-*#>\u201c\u201d\u2026~_", "[1]", "[2, 3]", "[1-3]", "[p1]", "```", "e.g.", "Dr."]
 )
 ANSWERS = st.one_of(st.text(), st.lists(ANSWER_ALPHABET, max_size=60).map("".join))
 PASSAGES = st.lists(
@@ -64,8 +65,11 @@ def test_parse_never_crashes_and_offsets_are_consistent(answer: str) -> None:
 
 
 TOKENS = st.sampled_from(
-    ["Paris", "is", "big", "e.g.", "Dr.", "U.S.", "3.14", "A.", ".", "!", "?", ",", ":", "-", "*", "2)", ">"]
-    + ['"Paris is"', '"big."', "\u201cbig\u201d", "(", ")", "`x.y`", "...", "[1]", "[2, 3]", "[1-3]", "[p1]", "[1][2]"]
+    [
+        *("Paris", "is", "big", "e.g.", "Dr.", "U.S.", "3.14", "A.", ".", "!", "?", ",", ":", "-", "*", "2)", ">"),
+        *('"Paris is"', '"big."', "\u201cbig\u201d", "(", ")", "`x.y`", "..."),
+        *("[1]", "[2, 3]", "[1-3]", "[p1]", "[1][2]"),
+    ]
 )
 SPACED_ANSWERS = st.lists(st.tuples(TOKENS, st.sampled_from([" ", " ", " ", "\n", "\n\n"])), max_size=40).map(
     lambda pairs: "".join(token + gap for token, gap in pairs)
