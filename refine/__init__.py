@@ -6,7 +6,7 @@ breaks a rule is retried with feedback.
 
 from refine._context import using
 from refine.adapter import Demo
-from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Regex, Seq, Substring
+from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Quote, Regex, Seq, Substring
 from refine.errors import (
     IndexCorrupt,
     LMError,
@@ -18,6 +18,7 @@ from refine.errors import (
     UnsupportedConstraint,
     UsageError,
 )
+from refine.judge import lm_judge
 from refine.lm import LM, LlamaCpp, LMRequest, LMResponse, Message, ScriptedLM
 from refine.predict import Attempt, Predict, Prediction, Usage
 from refine.rag import CitedAnswer, CitedQA, CitedRAG
@@ -54,6 +55,7 @@ __all__ = [
     "ParseError",
     "Predict",
     "Prediction",
+    "Quote",
     "RefineError",
     "Regex",
     "RuntimeFailure",
@@ -66,5 +68,6 @@ __all__ = [
     "Usage",
     "UsageError",
     "Violation",
+    "lm_judge",
     "using",
 ]

@@ -22,6 +22,7 @@ __all__ = [
     "Constraint",
     "JsonSchema",
     "OneOf",
+    "Quote",
     "Regex",
     "Seq",
     "Substring",
@@ -155,6 +156,35 @@ class Substring:
 
 
 @dataclass(frozen=True, slots=True)
+class Quote:
+    """A verbatim quote of one of ``sources`` followed by that source's marker: ``quote [i]``.
+
+    The quote is a run of :func:`quote_chunks` of ``sources[i - 1]``; the space before the marker
+    is optional, since a quote that stops mid-sentence already ends with one.
+    """
+
+    sources: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sources", tuple(self.sources))
+        if not any(source.strip() for source in self.sources):
+            raise UsageError("Quote(sources=...) needs at least one non-blank source to quote from")
+
+    def matches(self, text: str) -> bool:
+        match = re.fullmatch(r"(?s)(.*)\[([0-9]+)\]", text)
+        if match is None or not 1 <= int(match.group(2)) <= len(self.sources):
+            return False
+        source, quote = self.sources[int(match.group(2)) - 1], match.group(1)
+        if not source.strip():
+            return False
+        target = Substring(source)
+        return target.matches(quote) or (quote.endswith(" ") and target.matches(quote[:-1]))
+
+    def __repr__(self) -> str:
+        return f"Quote(sources=<{len(self.sources)} texts>)"
+
+
+@dataclass(frozen=True, slots=True)
 class Seq:
     """The reply is the concatenation of ``parts``: literal strings and constraints."""
 
@@ -184,7 +214,7 @@ class OneOf:
         return len(text) in _ends(self, text, 0)
 
 
-Constraint: TypeAlias = Regex | Choice | JsonSchema | Substring | Seq | OneOf
+Constraint: TypeAlias = Regex | Choice | JsonSchema | Substring | Quote | Seq | OneOf
 
 
 def constraint_kinds(constraint: str | Constraint) -> set[type]:

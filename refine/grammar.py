@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from corpora import Passage
-from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Regex, Seq, Substring, cited_text_pattern
+from refine.constraints import Choice, Constraint, JsonSchema, Quote, Regex, Seq, cited_text_pattern
 from refine.errors import SignatureError
 from refine.fields import FieldSpec
 from refine.signatures import Signature
@@ -61,11 +61,7 @@ def value_constraint(spec: FieldSpec, inputs: Mapping[str, Any], *, single: bool
     """The constraint on one output field's value (``None``: unconstrained free text)."""
     if spec.extractive:
         passages = cited_passages_of(spec, inputs)
-        # A quote is a run of whole words (see quote_chunks); the space before the marker is
-        # optional because a quote ending mid-sentence already ends with one.
-        return OneOf(
-            tuple(Seq((Substring(p.text), Regex(rf" ?\[{i}\]"))) for i, p in enumerate(passages, 1) if p.text.strip())
-        )
+        return Quote(tuple(p.text for p in passages))
     if spec.cites is not None:
         passages = cited_passages_of(spec, inputs)
         rule = spec.cites

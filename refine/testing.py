@@ -23,7 +23,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Regex, Seq, Substring
+from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Quote, Regex, Seq, Substring
 
 __all__ = ["json_values", "replies"]
 
@@ -42,6 +42,13 @@ def replies(constraint: str | Constraint | None) -> st.SearchStrategy[str]:
         chunks = constraint.chunks
         return st.integers(0, len(chunks) - 1).flatmap(
             lambda start: st.integers(start + 1, len(chunks)).map(lambda end: "".join(chunks[start:end]))
+        )
+    if isinstance(constraint, Quote):
+        numbered = [(i, source) for i, source in enumerate(constraint.sources, 1) if source.strip()]
+        return st.sampled_from(numbered).flatmap(
+            lambda pair: st.tuples(replies(Substring(pair[1])), st.sampled_from([" ", ""])).map(
+                lambda parts: f"{parts[0]}{parts[1]}[{pair[0]}]"
+            )
         )
     if isinstance(constraint, Seq):
         return st.tuples(*(replies(part) for part in constraint.parts)).map("".join)

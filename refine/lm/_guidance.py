@@ -5,15 +5,16 @@ from __future__ import annotations
 import functools
 import json
 import operator
+from collections.abc import Sequence
 from typing import Any
 
-from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Regex, Seq, Substring
+from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Quote, Regex, Seq, Substring, quote_chunks
 from refine.errors import UnsupportedConstraint
 
 __all__ = ["CAPTURE", "SUPPORTED", "grammar_for"]
 
 CAPTURE = "refine_output"
-SUPPORTED: tuple[type, ...] = (Regex, Choice, JsonSchema, Substring, Seq, OneOf)
+SUPPORTED: tuple[type, ...] = (Regex, Choice, JsonSchema, Substring, Quote, Seq, OneOf)
 
 
 def _node(part: str | Constraint) -> Any:
@@ -28,10 +29,9 @@ def _node(part: str | Constraint) -> Any:
     if isinstance(part, JsonSchema):
         return guidance.json(schema=part.as_dict)
     if isinstance(part, Substring):
-        # guidance's substring admits the empty string; intersecting it with a non-empty regex
-        # (llguidance's lexeme '&') leaves exactly the verbatim quotes.
-        chunks = json.dumps({"substring_chunks": list(part.chunks)})
-        return guidance.lark(f"start: QUOTE\nQUOTE: NONEMPTY & SUB\nNONEMPTY: /(?s:.+)/\nSUB: %regex {chunks}")
+        return guidance.lark(_quote_grammar([part.text], marker=False))
+    if isinstance(part, Quote):
+        return guidance.lark(_quote_grammar(part.sources, marker=True))
     if isinstance(part, Seq):
         return functools.reduce(operator.add, (_node(p) for p in part.parts))
     if isinstance(part, OneOf):
@@ -39,6 +39,26 @@ def _node(part: str | Constraint) -> Any:
     raise UnsupportedConstraint(
         f"guidance cannot compile {part!r}; use one of {', '.join(t.__name__ for t in SUPPORTED)}"
     )
+
+
+def _quote_grammar(sources: Sequence[str], *, marker: bool) -> str:
+    """One Lark grammar for quotes of ``sources``, each followed by its own marker when asked.
+
+    guidance's substring admits the empty string, so each quote is intersected (llguidance's
+    lexeme '&') with a non-empty regex. All sources share one grammar: as separate subgrammars
+    under a select, llguidance let a quote of one source end with the marker of another.
+    """
+    rules = ["NONEMPTY: /(?s:.+)/"]
+    names = []
+    for i, source in enumerate(sources, 1):
+        if not source.strip():
+            continue
+        chunks = json.dumps({"substring_chunks": list(quote_chunks(source))})
+        rules.append(f"SUB{i}: %regex {chunks}")
+        rules.append(f"QUOTE{i}: NONEMPTY & SUB{i}")
+        rules.append(f"q{i}: QUOTE{i}" + (f" / ?\\[{i}\\]/" if marker else ""))
+        names.append(f"q{i}")
+    return "\n".join([f"start: {' | '.join(names)}", *rules])
 
 
 def grammar_for(constraint: Constraint | None, *, max_tokens: int, temperature: float, stop: tuple[str, ...]) -> Any:

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable, Collection, Iterable
 from typing import TypeAlias
 
-from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Regex, Seq, Substring, constraint_kinds
+from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Quote, Regex, Seq, Substring, constraint_kinds
 from refine.errors import LMError
 from refine.lm._types import LMRequest, LMResponse, require_support
 
@@ -27,7 +27,7 @@ class ScriptedLM:
         self,
         replies: Iterable[Reply],
         *,
-        supports: Collection[type] = (Regex, Choice, JsonSchema, Substring, Seq, OneOf),
+        supports: Collection[type] = (Regex, Choice, JsonSchema, Substring, Quote, Seq, OneOf),
         name: str = "scripted",
     ) -> None:
         self._replies = list(replies)
