@@ -127,6 +127,8 @@ def _convert(spec: FieldSpec, raw: str, text: str) -> Any:
     raw = raw.strip()
     if spec.type is str:
         return raw
+    if spec.extractive:
+        return raw  # "quote [n]": the quote's length is bounded by the grammar and checked in validation
     if spec.base_type is str:
         raw_value: Any = raw  # constrained str (length, pattern): validate, do not parse JSON
         try:

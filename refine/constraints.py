@@ -160,22 +160,26 @@ class Quote:
     """A verbatim quote of one of ``sources`` followed by that source's marker: ``quote [i]``.
 
     The quote is a run of :func:`quote_chunks` of ``sources[i - 1]``; the space before the marker
-    is optional, since a quote that stops mid-sentence already ends with one.
+    is optional, since a quote that stops mid-sentence already ends with one. ``max_chars`` bounds
+    the quote's length (small models otherwise quote whole sentences).
     """
 
     sources: tuple[str, ...]
+    max_chars: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sources", tuple(self.sources))
         if not any(source.strip() for source in self.sources):
             raise UsageError("Quote(sources=...) needs at least one non-blank source to quote from")
+        if self.max_chars is not None and self.max_chars < 1:
+            raise UsageError(f"Quote(max_chars={self.max_chars}) must be >= 1")
 
     def matches(self, text: str) -> bool:
         match = re.fullmatch(r"(?s)(.*)\[([0-9]+)\]", text)
         if match is None or not 1 <= int(match.group(2)) <= len(self.sources):
             return False
         source, quote = self.sources[int(match.group(2)) - 1], match.group(1)
-        if not source.strip():
+        if not source.strip() or (self.max_chars is not None and len(quote.rstrip(" ")) > self.max_chars):
             return False
         target = Substring(source)
         return target.matches(quote) or (quote.endswith(" ") and target.matches(quote[:-1]))

@@ -61,7 +61,7 @@ def value_constraint(spec: FieldSpec, inputs: Mapping[str, Any], *, single: bool
     """The constraint on one output field's value (``None``: unconstrained free text)."""
     if spec.extractive:
         passages = cited_passages_of(spec, inputs)
-        return Quote(tuple(p.text for p in passages))
+        return Quote(tuple(p.text for p in passages), max_chars=spec.json_schema.get("maxLength"))
     if spec.cites is not None:
         passages = cited_passages_of(spec, inputs)
         rule = spec.cites

@@ -49,7 +49,7 @@ def replies(constraint: str | Constraint | None) -> st.SearchStrategy[str]:
             lambda pair: st.tuples(replies(Substring(pair[1])), st.sampled_from([" ", ""])).map(
                 lambda parts: f"{parts[0]}{parts[1]}[{pair[0]}]"
             )
-        )
+        ).filter(constraint.matches)
     if isinstance(constraint, Seq):
         return st.tuples(*(replies(part) for part in constraint.parts)).map("".join)
     if isinstance(constraint, OneOf):

@@ -67,6 +67,10 @@ def _citation_violations(spec: FieldSpec, value: str, inputs: Mapping[str, Any])
                     "citations",
                 )
             )
+    limit = spec.json_schema.get("maxLength")
+    if spec.extractive and limit is not None and len(strip_citations(value)) > limit:
+        message = f"{where}the quote has {len(strip_citations(value))} characters; quote at most {limit}."
+        found.append(Violation(spec.name, value, message, "quote"))
     if spec.extractive and report.cited_passages:
         quote = strip_citations(value)
         if not any(quote in p.text or citations.match_quote(quote, p.text) for p in report.cited_passages):

@@ -31,7 +31,7 @@ def _node(part: str | Constraint) -> Any:
     if isinstance(part, Substring):
         return guidance.lark(_quote_grammar([part.text], marker=False))
     if isinstance(part, Quote):
-        return guidance.lark(_quote_grammar(part.sources, marker=True))
+        return guidance.lark(_quote_grammar(part.sources, marker=True, max_chars=part.max_chars))
     if isinstance(part, Seq):
         return functools.reduce(operator.add, (_node(p) for p in part.parts))
     if isinstance(part, OneOf):
@@ -41,14 +41,15 @@ def _node(part: str | Constraint) -> Any:
     )
 
 
-def _quote_grammar(sources: Sequence[str], *, marker: bool) -> str:
+def _quote_grammar(sources: Sequence[str], *, marker: bool, max_chars: int | None = None) -> str:
     """One Lark grammar for quotes of ``sources``, each followed by its own marker when asked.
 
     guidance's substring admits the empty string, so each quote is intersected (llguidance's
     lexeme '&') with a non-empty regex. All sources share one grammar: as separate subgrammars
     under a select, llguidance let a quote of one source end with the marker of another.
     """
-    rules = ["NONEMPTY: /(?s:.+)/"]
+    bound = f"{{1,{max_chars}}}" if max_chars else "+"
+    rules = [f"NONEMPTY: /(?s:.{bound})/"]
     names = []
     for i, source in enumerate(sources, 1):
         if not source.strip():

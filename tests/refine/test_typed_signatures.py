@@ -179,3 +179,19 @@ def test_sampled_outputs_under_the_grammar_all_parse(embedded_lm):
         request = predict.plan(embedded_lm, inputs).request.with_sampling(temperature=1.0, seed=seed)
         attempt = predict.attempt(embedded_lm, request, inputs)
         assert attempt.ok, (attempt.response.text, attempt.failures)
+
+
+def test_extractive_quotes_can_be_bounded_in_length():
+    class Short(Signature):
+        passages: list[Passage] = InputField()
+        question: str = InputField()
+        answer: str = OutputField(extractive=True, max_length=12)
+
+    inputs = {"passages": PASSAGES, "question": "q"}
+    grammar = fields_constraint(Short(), inputs)
+    assert grammar == Quote(tuple(p.text for p in PASSAGES), max_chars=12)
+    assert grammar.matches("the capital [1]")
+    assert not grammar.matches("Paris is the capital [1]")
+    lm = ScriptedLM(["Paris is the capital of France. [1]"], supports=())
+    (violation,) = Predict(Short, lm=lm, max_retries=0)(**inputs).violations
+    assert violation.rule == "quote" and "quote at most 12" in violation.message
