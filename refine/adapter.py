@@ -125,30 +125,20 @@ def render_messages(
 
 def _convert(spec: FieldSpec, raw: str, text: str) -> Any:
     raw = raw.strip()
-    if spec.type is str:
+    if spec.type is str or spec.extractive:
+        # An extractive "quote [n]" is bounded by its grammar and checked in validation.
         return raw
-    if spec.extractive:
-        return raw  # "quote [n]": the quote's length is bounded by the grammar and checked in validation
-    if spec.base_type is str:
-        raw_value: Any = raw  # constrained str (length, pattern): validate, do not parse JSON
-        try:
-            return pydantic.TypeAdapter(spec.type).validate_python(raw_value)
-        except pydantic.ValidationError as exc:
-            raise ParseError(
-                f"field {spec.name!r} {raw[:60]!r} breaks its constraint: {_first_error(exc)}",
-                text=text,
-                field=spec.name,
-            ) from exc
     adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(spec.type)
     try:
+        if spec.base_type is str:
+            return adapter.validate_python(raw)  # a constrained str (length, pattern): never JSON
         if raw[:1] in "[{":
             return adapter.validate_json(raw)
         return adapter.validate_strings(raw)
     except pydantic.ValidationError as exc:
+        problem = "breaks its constraint" if spec.base_type is str else f"should be {spec.type_name}, got"
         raise ParseError(
-            f"field {spec.name!r} should be {spec.type_name}, got {raw[:60]!r}: {_first_error(exc)}",
-            text=text,
-            field=spec.name,
+            f"field {spec.name!r} {problem} {raw[:60]!r}: {_first_error(exc)}", text=text, field=spec.name
         ) from exc
 
 
