@@ -17,7 +17,7 @@ from refine.lm import LM, LMRequest, LMResponse, Message
 from refine.signatures import Signature, as_signature
 from refine.validation import Rule, Violation, validate
 
-__all__ = ["Attempt", "Plan", "Predict", "Prediction", "Usage", "feedback_turns", "retry_request"]
+__all__ = ["Attempt", "History", "Plan", "Predict", "Prediction", "Usage", "feedback_turns", "retry_request"]
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +66,24 @@ class Attempt:
         return "\n".join(v.message for v in self.failures)
 
 
+class History:
+    """What a result with an ``attempts`` history reports about it: LM usage and remaining violations."""
+
+    __slots__ = ()
+    attempts: tuple[Attempt, ...]
+
+    @property
+    def usage(self) -> Usage:
+        return Usage.of(a.response for a in self.attempts)
+
+    @property
+    def violations(self) -> tuple[Violation, ...]:
+        """The rules the accepted (last) attempt still breaks; empty when it satisfies them all."""
+        return self.attempts[-1].failures if self.attempts else ()
+
+
 @dataclass(frozen=True, slots=True)
-class Prediction:
+class Prediction(History):
     """The outputs of a step, readable as attributes, with every attempt that produced them."""
 
     outputs: Mapping[str, Any]
@@ -84,15 +100,6 @@ class Prediction:
 
     def __getitem__(self, name: str) -> Any:
         return self.outputs[name]
-
-    @property
-    def usage(self) -> Usage:
-        return Usage.of(a.response for a in self.attempts)
-
-    @property
-    def violations(self) -> tuple[Violation, ...]:
-        """The rules the accepted (last) attempt still breaks; empty when it satisfies them all."""
-        return self.attempts[-1].failures if self.attempts else ()
 
     @property
     def ok(self) -> bool:

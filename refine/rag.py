@@ -11,10 +11,9 @@ from corpora import Passage
 from refine._context import resolve_lm
 from refine.errors import ParseError, UsageError
 from refine.lm import LM
-from refine.predict import Attempt, Predict, Usage
+from refine.predict import Attempt, History, Predict
 from refine.retrieval import Hit
 from refine.signatures import Citations, InputField, OutputField, Signature
-from refine.validation import Violation
 
 __all__ = ["CitedAnswer", "CitedQA", "CitedRAG", "Retriever"]
 
@@ -41,7 +40,7 @@ class CitedQA(
 
 
 @dataclass(frozen=True, slots=True)
-class CitedAnswer:
+class CitedAnswer(History):
     """An answer, the passages it was given, the check of its citations, and how it was reached."""
 
     question: str
@@ -59,14 +58,6 @@ class CitedAnswer:
         """``(n, passage)`` for each passage the answer cites validly, ``n`` being its marker number."""
         numbers = {p.id: n for n, p in enumerate(self.passages, 1)}
         return tuple((numbers[p.id], p) for p in self.report.cited_passages)
-
-    @property
-    def usage(self) -> Usage:
-        return Usage.of(a.response for a in self.attempts)
-
-    @property
-    def violations(self) -> tuple[Violation, ...]:
-        return self.attempts[-1].failures if self.attempts else ()
 
     @property
     def ok(self) -> bool:

@@ -195,3 +195,15 @@ def test_extractive_quotes_can_be_bounded_in_length():
     lm = ScriptedLM(["Paris is the capital of France. [1]"], supports=())
     (violation,) = Predict(Short, lm=lm, max_retries=0)(**inputs).violations
     assert violation.rule == "quote" and "quote at most 12" in violation.message
+
+
+@pytest.mark.model
+def test_json_format_under_the_signature_schema_parses_on_the_embedded_model(embedded_lm):
+    from refine.adapter import parse_reply, render_messages
+    from refine.lm import LMRequest
+
+    sig = Signature("question -> answer, confidence: float, tags: list[str]")
+    messages = render_messages(sig, {"question": "What is the capital of France?"}, format="json")
+    reply = embedded_lm.complete(LMRequest(messages, constraint=JsonSchema.of(json_schema(sig)), max_tokens=200))
+    values = parse_reply(sig, reply.text, format="json")
+    assert set(values) == {"answer", "confidence", "tags"} and isinstance(values["confidence"], float)
