@@ -41,7 +41,8 @@ class LlamaCpp:
     """A GGUF model run in this process; by default the embedded SmolLM2-135M-Instruct.
 
     Calls are serialised by a lock (one llama.cpp context). The context keeps the tokens of the
-    previous call, so a request that extends the previous prompt only evaluates the new tokens.
+    previous call, so a request that extends the previous prompt (a retry with feedback appended)
+    only evaluates the new tokens.
     """
 
     def __init__(
@@ -53,8 +54,9 @@ class LlamaCpp:
         if n_ctx < 256:
             raise UsageError(f"n_ctx={n_ctx} must be >= 256")
         try:
-            import guidance
             from guidance.chat import ChatMLTemplate
+
+            from refine.lm._engine import build_model
         except ImportError as exc:
             raise ModelNotFound(f"the in-process backend needs guidance and llama-cpp-python: {_LOCAL_HINT}") from exc
         self._path = path
@@ -64,12 +66,10 @@ class LlamaCpp:
             # llguidance still calls llama.cpp functions that llama-cpp-python marks deprecated.
             warnings.filterwarnings("ignore", message=r"llama_\w+ is deprecated", category=DeprecationWarning)
             try:
-                self._base = guidance.models.LlamaCpp(
+                self._base = build_model(
                     str(path),
-                    echo=False,
                     # SmolLM2 speaks ChatML; naming it keeps guidance from guessing from the GGUF's jinja.
                     chat_template=ChatMLTemplate,
-                    enable_monitoring=False,
                     n_ctx=n_ctx,
                     n_threads=n_threads or max(1, os.cpu_count() or 1),
                     verbose=False,
@@ -78,6 +78,7 @@ class LlamaCpp:
                 raise ModelNotFound(f"cannot load model file {str(path)!r}: {exc}; is it a GGUF file?") from exc
         engine = self._base._interpreter.engine  # type: ignore[attr-defined]
         self._llama: Any = engine.model_obj
+        self._tokenizer = engine.tokenizer
         self._n_ctx = n_ctx
         self._template = ChatMLTemplate()
         logger.info("loaded %s in %.2fs", path.name, time.perf_counter() - started)
@@ -107,9 +108,8 @@ class LlamaCpp:
 
     def complete(self, request: LMRequest) -> LMResponse:
         require_support(self, request.constraint)
-        from guidance import assistant, system, user
+        from guidance.models._engine._interpreter import text_to_grammar
 
-        blocks = {"system": system, "user": user, "assistant": assistant}
         grammar = grammar_for(
             request.constraint, max_tokens=request.max_tokens, temperature=request.temperature, stop=request.stop
         )
@@ -121,12 +121,12 @@ class LlamaCpp:
                     f"prompt of {prompt_tokens} tokens plus max_tokens={request.max_tokens} exceeds the "
                     f"context of {self._n_ctx} tokens; pass fewer or shorter passages, or a larger n_ctx"
                 )
-            state = self._base
-            for message in request.messages:
-                with blocks[message.role]():
-                    state += message.content
-            with _seeded(request.seed), assistant():
-                state += grammar
+            # The prompt goes in as one text: guidance then evaluates it in one pass that reuses the
+            # KV cache of the previous call's common prefix (fed role by role, it trims the cache at
+            # every role boundary and a repeated prompt is evaluated again from the start).
+            prompt = text_to_grammar(self._tokenizer, self._chat_text(request))
+            with _seeded(request.seed):
+                state = self._base + (prompt + grammar)
             seconds = time.perf_counter() - started
         text = str(state[CAPTURE]) if CAPTURE in state else ""
         completion_tokens = self.count_tokens(text)
