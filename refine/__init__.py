@@ -4,10 +4,13 @@ Every claim cites the passages it came from, the citations are checked, and an a
 breaks a rule is retried with feedback.
 """
 
+from refine import checks
 from refine._context import using
 from refine.adapter import Demo
+from refine.assertions import Assert, Check, Suggest
 from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Quote, Regex, Seq, Substring
 from refine.errors import (
+    AssertionFailed,
     IndexCorrupt,
     LMError,
     ModelNotFound,
@@ -18,11 +21,14 @@ from refine.errors import (
     UnsupportedConstraint,
     UsageError,
 )
+from refine.history import Attempt, Prediction, Step, Usage
 from refine.judge import lm_judge
 from refine.lm import LM, LlamaCpp, LMRequest, LMResponse, Message, ScriptedLM
-from refine.predict import Attempt, Predict, Prediction, Usage
+from refine.module import Module, check
+from refine.predict import Predict
 from refine.rag import CitedAnswer, CitedQA, CitedRAG
 from refine.retrieval import BM25Retriever, Hit
+from refine.rollouts import BestOfN, Refine
 from refine.signatures import Citations, FieldSpec, InputField, OutputField, Signature
 from refine.validation import Violation
 
@@ -30,8 +36,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "LM",
+    "Assert",
+    "AssertionFailed",
     "Attempt",
     "BM25Retriever",
+    "BestOfN",
+    "Check",
     "Choice",
     "Citations",
     "CitedAnswer",
@@ -50,12 +60,14 @@ __all__ = [
     "LlamaCpp",
     "Message",
     "ModelNotFound",
+    "Module",
     "OneOf",
     "OutputField",
     "ParseError",
     "Predict",
     "Prediction",
     "Quote",
+    "Refine",
     "RefineError",
     "Regex",
     "RuntimeFailure",
@@ -63,11 +75,15 @@ __all__ = [
     "Seq",
     "Signature",
     "SignatureError",
+    "Step",
     "Substring",
+    "Suggest",
     "UnsupportedConstraint",
     "Usage",
     "UsageError",
     "Violation",
+    "check",
+    "checks",
     "lm_judge",
     "using",
 ]

@@ -8,6 +8,7 @@
     │   └── ModelNotFound                 the model file is not installed
     └── RuntimeFailure (RuntimeError)     something failed while running
         ├── IndexCorrupt                  an index folder is damaged or foreign
+        ├── AssertionFailed               a hard assertion still fails when its retries ran out
         └── LMError                       a backend call failed
             └── ParseError                an LM reply does not fit its signature
 
@@ -23,6 +24,7 @@ from typing import Any
 from corpora.errors import CorpusError, RefineError, RuntimeFailure, UsageError
 
 __all__ = [
+    "AssertionFailed",
     "CorpusError",
     "IndexCorrupt",
     "LMError",
@@ -68,3 +70,19 @@ class ParseError(LMError):
         self.text = text
         self.field = field
         self.attempts = attempts
+
+
+class AssertionFailed(RuntimeFailure):
+    """A hard assertion (or a rule the signature declares) still failed after every retry.
+
+    ``failures`` are the checks the last attempt failed; ``attempts`` every LM attempt made, in
+    order; ``trace`` the predictor calls of the program run, when a module raised it.
+    """
+
+    def __init__(
+        self, message: str, *, failures: tuple[Any, ...], attempts: tuple[Any, ...], trace: tuple[Any, ...] = ()
+    ) -> None:
+        super().__init__(message)
+        self.failures = failures
+        self.attempts = attempts
+        self.trace = trace

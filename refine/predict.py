@@ -1,113 +1,40 @@
-"""Predict: one signature, one LM step, with its attempt history returned, not hidden."""
+"""Predict: one signature, one LM step, its checks retried with feedback, its history returned."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from types import MappingProxyType
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from refine._context import resolve_lm
 from refine.adapter import Demo, Format, parse_reply, render_messages
+from refine.assertions import Rule, Suggest, evaluate
 from refine.constraints import Constraint, JsonSchema
-from refine.errors import ParseError, UsageError
+from refine.errors import AssertionFailed, ParseError, UsageError
 from refine.grammar import fields_constraint, json_schema
-from refine.lm import LM, LMRequest, LMResponse, Message
+from refine.history import Attempt, History, Prediction, Step, Usage
+from refine.lm import LM, LMRequest, Message
 from refine.signatures import Signature, as_signature
-from refine.validation import Rule, Violation, validate
+from refine.validation import Violation, validate
 
-__all__ = ["Attempt", "History", "Plan", "Predict", "Prediction", "Usage", "feedback_turns", "retry_request"]
+__all__ = [
+    "Attempt",
+    "History",
+    "Plan",
+    "Predict",
+    "Prediction",
+    "Step",
+    "Usage",
+    "feedback_turns",
+    "retry_request",
+]
 
 logger = logging.getLogger(__name__)
 
 RETRY_TEMPERATURE = 0.7
-
-
-@dataclass(frozen=True, slots=True)
-class Usage:
-    calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    seconds: float = 0.0
-
-    @classmethod
-    def of(cls, responses: Iterable[LMResponse]) -> Usage:
-        total = cls()
-        for r in responses:
-            total = total + cls(1, r.prompt_tokens, r.completion_tokens, r.seconds)
-        return total
-
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            self.calls + other.calls,
-            self.prompt_tokens + other.prompt_tokens,
-            self.completion_tokens + other.completion_tokens,
-            self.seconds + other.seconds,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    """One LM call: what was asked, what came back, and the rules the reply broke (if any)."""
-
-    request: LMRequest
-    response: LMResponse
-    outputs: Mapping[str, Any] | None
-    failures: tuple[Violation, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return self.outputs is not None and not self.failures
-
-    @property
-    def feedback(self) -> str:
-        """What a retry is told about this attempt: one line per broken rule."""
-        return "\n".join(v.message for v in self.failures)
-
-
-class History:
-    """What a result with an ``attempts`` history reports about it: LM usage and remaining violations."""
-
-    __slots__ = ()
-    attempts: tuple[Attempt, ...]
-
-    @property
-    def usage(self) -> Usage:
-        return Usage.of(a.response for a in self.attempts)
-
-    @property
-    def violations(self) -> tuple[Violation, ...]:
-        """The rules the accepted (last) attempt still breaks; empty when it satisfies them all."""
-        return self.attempts[-1].failures if self.attempts else ()
-
-
-@dataclass(frozen=True, slots=True)
-class Prediction(History):
-    """The outputs of a step, readable as attributes, with every attempt that produced them."""
-
-    outputs: Mapping[str, Any]
-    attempts: tuple[Attempt, ...] = field(default=())
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "outputs", MappingProxyType(dict(self.outputs)))
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.outputs[name]
-        except KeyError:
-            raise AttributeError(f"prediction has no field {name!r}; fields: {', '.join(self.outputs)}") from None
-
-    def __getitem__(self, name: str) -> Any:
-        return self.outputs[name]
-
-    @property
-    def ok(self) -> bool:
-        return not self.violations
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{k}={v!r}" for k, v in self.outputs.items())
-        return f"Prediction({fields}, attempts={len(self.attempts)})"
+# Seeds of rollout n start here, clear of the seeds its retries use (seed + retry number).
+ROLLOUT_SEED_STRIDE = 1000
 
 
 def feedback_turns(reply: str, feedback: str) -> tuple[Message, Message]:
@@ -139,10 +66,18 @@ class Plan:
 class Predict:
     """Ask an LM for a signature's outputs, under the strongest constraint the backend enforces.
 
-    A reply that does not parse, or breaks a rule the signature declares (types, ``Field``
-    constraints, required citations, verbatim quotes), is retried with feedback up to
-    ``max_retries`` times. A reply that never parses raises :class:`ParseError`; one that parses
-    but still breaks rules is returned with ``prediction.violations`` listing them.
+    Every reply is checked against what the signature declares (types, ``Field`` constraints,
+    required citations, verbatim quotes) and against ``assertions``. A reply that fails a check
+    is retried with feedback appended to the prompt, up to ``max_backtracks`` times. Then:
+
+    - when no attempt passes the hard checks, :class:`AssertionFailed` is raised (or
+      :class:`ParseError` when no reply even parsed), carrying every attempt;
+    - otherwise the last attempt that passes them (or the best-scoring one, when a
+      :class:`Suggest` gives a ``score``) is returned, with the suggestions it still fails in
+      ``prediction.failures``.
+
+    With ``strict=False`` the signature's declared rules are soft (suggestions); parsing stays
+    hard, since without outputs there is nothing to continue with.
     """
 
     def __init__(
@@ -151,28 +86,42 @@ class Predict:
         *,
         lm: LM | None = None,
         demos: Sequence[Demo] = (),
+        assertions: Sequence[Rule] = (),
+        max_backtracks: int = 2,
+        strict: bool = True,
         max_tokens: int = 512,
         temperature: float = 0.0,
-        max_retries: int = 1,
         constrained: bool = True,
     ) -> None:
-        if max_retries < 0:
-            raise UsageError(f"max_retries={max_retries} must be >= 0")
+        if max_backtracks < 0:
+            raise UsageError(f"max_backtracks={max_backtracks} must be >= 0")
         if max_tokens < 1:
             raise UsageError(f"max_tokens={max_tokens} must be >= 1")
+        for rule in assertions:
+            if not isinstance(rule, Rule):
+                raise UsageError(
+                    f"assertions=[..., {rule!r}, ...] holds a non-rule; wrap conditions in Assert or Suggest"
+                )
+            if isinstance(rule.condition, bool):
+                raise UsageError(
+                    f"{rule!r} is already decided; a declared assertion needs a function of the prediction"
+                )
         self.signature = as_signature(signature)
         self.lm = lm
         self.demos = tuple(demos)
+        self.assertions = tuple(assertions)
+        self.max_backtracks = max_backtracks
+        self.strict = strict
         self.max_tokens = max_tokens
         self.temperature = temperature
-        self.max_retries = max_retries
         self.constrained = constrained
 
-    def plan(self, lm: LM, inputs: Mapping[str, Any]) -> Plan:
+    def plan(self, lm: LM, inputs: Mapping[str, Any], *, rollout: int = 0) -> Plan:
         """The first request for ``inputs`` on ``lm`` (pure: no LM is called).
 
         Grammar backends get the field-marker format under a grammar; backends that only take a
-        JSON schema get a JSON reply under the signature's schema; others get free text.
+        JSON schema get a JSON reply under the signature's schema; others get free text. Rollout
+        ``n > 0`` (a fresh sample of the same call) samples with its own seed.
         """
         fmt: Format = "fields"
         constraint: Constraint | None = None
@@ -185,40 +134,95 @@ class Predict:
                 fmt, constraint = "json", schema
         messages = render_messages(self.signature, inputs, self.demos, format=fmt)
         request = LMRequest(messages, constraint=constraint, temperature=self.temperature, max_tokens=self.max_tokens)
+        if rollout:
+            request = request.with_sampling(
+                temperature=max(self.temperature, RETRY_TEMPERATURE), seed=rollout * ROLLOUT_SEED_STRIDE
+            )
         return Plan(request, fmt)
 
+    def check(self, outputs: Mapping[str, Any], inputs: Mapping[str, Any]) -> tuple[Violation, ...]:
+        """Every check ``outputs`` fail: the signature's declared rules, then the assertions."""
+        declared = validate(self.signature, outputs, inputs)
+        if not self.strict:
+            declared = tuple(replace(v, hard=False) for v in declared)
+        prediction = Prediction(outputs, inputs=inputs)
+        return declared + tuple(v for rule in self.assertions for v in evaluate(rule, prediction))
+
     def attempt(self, lm: LM, request: LMRequest, inputs: Mapping[str, Any], format: Format = "fields") -> Attempt:
-        """One call: the reply parsed and checked against every rule the signature declares."""
+        """One call: the reply parsed and checked."""
         response = lm.complete(request)
         try:
             outputs = parse_reply(self.signature, response.text, format=format)
         except ParseError as exc:
-            rule: Rule = "type" if exc.field else "parse"
+            rule = "type" if exc.field else "parse"
             return Attempt(request, response, None, (Violation(exc.field, response.text, f"{exc}.", rule),))
-        return Attempt(request, response, outputs, validate(self.signature, outputs, inputs))
+        return Attempt(request, response, outputs, self.check(outputs, inputs))
 
-    def __call__(self, *, lm: LM | None = None, **inputs: Any) -> Prediction:
-        backend = resolve_lm(lm or self.lm)
-        plan = self.plan(backend, inputs)
-        request = plan.request
-        attempts: list[Attempt] = []
-        for number in range(self.max_retries + 1):
-            attempt = self.attempt(backend, request, inputs, plan.format)
+    def run(
+        self,
+        inputs: Mapping[str, Any],
+        *,
+        lm: LM,
+        prior: Sequence[Attempt] = (),
+        feedback: Sequence[Violation] = (),
+        rollout: int = 0,
+        limit: int | None = None,
+    ) -> Prediction:
+        """Make attempts until one passes every check or ``max_backtracks`` retries are spent.
+
+        ``prior`` continues an earlier call whose result a later check (in a module) rejected
+        with ``feedback``: its last attempt is retried with that feedback, within the same budget
+        (``limit`` attempts in all, when given; at least one new attempt is made).
+        """
+        limit = max(limit or self.max_backtracks + 1, len(prior) + 1)
+        plan = self.plan(lm, inputs, rollout=rollout)
+        attempts = list(prior)
+        if attempts:
+            last = attempts[-1]
+            attempts[-1] = replace(last, failures=last.failures + tuple(feedback))
+            request = retry_request(last.request, attempts[-1], len(attempts))
+        else:
+            request = plan.request
+        while len(attempts) < limit:
+            attempt = self.attempt(lm, request, inputs, plan.format)
             attempts.append(attempt)
             if attempt.ok:
                 break
-            logger.info("attempt %d rejected: %s", number + 1, attempt.feedback)
-            if number < self.max_retries:
-                request = retry_request(request, attempt, number + 1)
-        parsed = [a for a in attempts if a.outputs is not None]
-        if not parsed:
-            raise ParseError(
-                f"no parseable reply after {len(attempts)} attempts; last: {attempts[-1].feedback}",
-                text=attempts[-1].response.text,
-                attempts=tuple(attempts),
+            logger.info("%r attempt %d failed: %s", self, len(attempts), attempt.feedback)
+            request = retry_request(request, attempt, len(attempts))
+        return self.settle(tuple(attempts), inputs)
+
+    def settle(self, attempts: tuple[Attempt, ...], inputs: Mapping[str, Any]) -> Prediction:
+        """The result of a finished call: the attempt to keep, or the error when none can stand."""
+        standing = [a for a in attempts if a.passed_hard]
+        if not standing:
+            last = attempts[-1]
+            if all(a.outputs is None for a in attempts):
+                raise ParseError(
+                    f"no parseable reply after {len(attempts)} attempts; last: {last.feedback}",
+                    text=last.response.text,
+                    attempts=attempts,
+                )
+            hard = tuple(v for v in last.failures if v.hard)
+            raise AssertionFailed(
+                f"{self!r} still fails after {len(attempts)} attempts (max_backtracks={self.max_backtracks}): "
+                f"{'; '.join(dict.fromkeys(v.message for v in hard))}",
+                failures=hard,
+                attempts=attempts,
             )
-        # The last attempt that parsed is the answer; later unparseable ones are kept in history.
-        return Prediction(parsed[-1].outputs or {}, tuple(attempts[: attempts.index(parsed[-1]) + 1]))
+        scores = [rule.score for rule in self.assertions if isinstance(rule, Suggest) and rule.score is not None]
+        chosen = standing[-1]
+        if not chosen.ok and scores:
+            chosen = max(
+                reversed(standing),
+                key=lambda a: sum(score(Prediction(a.outputs or {}, inputs=inputs)) for score in scores),
+            )
+        if chosen.failures:
+            logger.info("%r carries on with failed suggestions: %s", self, chosen.feedback)
+        return Prediction(chosen.outputs or {}, attempts, chosen.failures, inputs=inputs)
+
+    def __call__(self, *, lm: LM | None = None, **inputs: Any) -> Prediction:
+        return self.run(inputs, lm=resolve_lm(lm or self.lm))
 
     def __repr__(self) -> str:
         return f"Predict({self.signature!r})"

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import citations
 from corpora import Passage
 from refine._context import resolve_lm
+from refine.assertions import Rule
 from refine.errors import ParseError, UsageError
+from refine.history import Attempt, History
 from refine.lm import LM
-from refine.predict import Attempt, History, Predict
+from refine.predict import Predict
 from refine.retrieval import Hit
 from refine.signatures import Citations, InputField, OutputField, Signature
+from refine.validation import Violation
 
 __all__ = ["CitedAnswer", "CitedQA", "CitedRAG", "Retriever"]
 
@@ -48,6 +52,12 @@ class CitedAnswer(History):
     hits: tuple[Hit, ...]
     report: citations.CitationReport
     attempts: tuple[Attempt, ...]
+    failures: tuple[Violation, ...] = ()
+
+    @property
+    def violations(self) -> tuple[Violation, ...]:
+        """The checks the answer still fails (suggestions, or declared rules unless ``strict``)."""
+        return self.failures
 
     @property
     def passages(self) -> tuple[Passage, ...]:
@@ -71,7 +81,13 @@ class CitedRAG:
     The citation rule is declared on :class:`CitedQA`'s ``answer`` field, so :class:`Predict`
     enforces it: on a grammar backend every sentence is decoded to end with a marker
     ``[1]``..``[k]`` (an invalid citation cannot be produced); elsewhere the citations are checked
-    after decoding and turned into feedback for up to ``max_retries`` retries.
+    after decoding and turned into feedback for up to ``max_backtracks`` retries, along with
+    any ``assertions`` (see :mod:`refine.checks`).
+
+    With ``strict=True`` an answer whose citations still fail when the retries run out raises
+    :class:`~refine.AssertionFailed`; by default (``strict=False``) it is returned with
+    ``answer.ok`` false and the failures in ``answer.violations``, so that a caller can show an
+    answer together with what is wrong with it.
 
     ``k`` defaults to 3: the embedded 135M model is measurably more distracted by five.
     """
@@ -83,7 +99,9 @@ class CitedRAG:
         k: int = 3,
         lm: LM | None = None,
         signature: Signature | type[Signature] = CitedQA,
-        max_retries: int = 1,
+        assertions: Sequence[Rule] = (),
+        max_backtracks: int = 2,
+        strict: bool = False,
         max_tokens: int = 512,
         constrained: bool = True,
     ) -> None:
@@ -92,7 +110,14 @@ class CitedRAG:
         self.retriever = retriever
         self.k = k
         self.lm = lm
-        self.predict = Predict(signature, max_tokens=max_tokens, max_retries=max_retries, constrained=constrained)
+        self.predict = Predict(
+            signature,
+            assertions=assertions,
+            max_backtracks=max_backtracks,
+            strict=strict,
+            max_tokens=max_tokens,
+            constrained=constrained,
+        )
         names = {f.name for f in self.predict.signature.inputs}
         if names != {"passages", "question"} or "answer" not in {f.name for f in self.predict.signature.outputs}:
             raise UsageError(
@@ -114,7 +139,9 @@ class CitedRAG:
             # Only an empty reply fails to parse here; report it as an uncited answer.
             attempts = tuple(exc.attempts)
             answer = exc.text.strip()
+            failures = attempts[-1].failures if attempts else ()
         else:
             attempts = prediction.attempts
             answer = prediction.answer
-        return CitedAnswer(question, answer, tuple(hits), citations.check(answer, passages), attempts)
+            failures = prediction.failures
+        return CitedAnswer(question, answer, tuple(hits), citations.check(answer, passages), attempts, failures)

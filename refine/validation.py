@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import citations
 from refine.fields import FieldSpec
@@ -18,18 +18,21 @@ from refine.signatures import Signature
 
 __all__ = ["Rule", "Violation", "strip_citations", "validate"]
 
-Rule = Literal["parse", "type", "citations", "quote"]
+# "parse", "type", "citations" and "quote" for what a signature declares; an assertion's name otherwise.
+Rule = str
 _MARKERS = re.compile(r"\s*\[[^\[\]]*\]")
 
 
 @dataclass(frozen=True, slots=True)
 class Violation:
-    """One broken rule: which field, which value, what is wrong (phrased as feedback)."""
+    """One failed check: which field, which value, what is wrong (phrased as feedback), and whether
+    it is hard (an assertion: the result cannot stand) or soft (a suggestion: it is recorded)."""
 
     field: str | None
     value: Any
     message: str
     rule: Rule = "type"
+    hard: bool = True
 
     def __str__(self) -> str:
         return self.message

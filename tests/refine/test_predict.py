@@ -34,7 +34,7 @@ def test_unparseable_reply_is_retried_with_feedback_appended():
 def test_exhausted_retries_raise_a_parse_error_with_attempts():
     lm = ScriptedLM(["nonsense", "still nonsense"], supports=())
     with pytest.raises(ParseError, match="no parseable reply after 2 attempts") as info:
-        Predict("question -> answer, confidence: float", lm=lm)(question="q")
+        Predict("question -> answer, confidence: float", lm=lm, max_backtracks=1)(question="q")
     assert len(info.value.attempts) == 2
 
 

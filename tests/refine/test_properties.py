@@ -100,7 +100,7 @@ def test_every_reply_a_grammar_admits_parses_and_validates(data):
     signature = data.draw(signatures())
     inputs = {"passages": PASSAGES, "question": "Which city is the capital of France?"}
     reply = data.draw(replies(fields_constraint(signature, inputs)))
-    prediction = Predict(signature, lm=ScriptedLM([reply]), max_retries=0)(**inputs)
+    prediction = Predict(signature, lm=ScriptedLM([reply]), max_backtracks=0)(**inputs)
     assert prediction.ok, (reply, prediction.violations)
 
 
@@ -114,5 +114,5 @@ def test_every_cited_reply_a_grammar_admits_validates(data, mode, k):
         sig = sig.with_field("answer", citations=Citations(per=mode))
     inputs = {"passages": PASSAGES[:k], "question": "Which city is the capital of France?"}
     reply = data.draw(replies(fields_constraint(sig, inputs)))
-    prediction = Predict(sig, lm=ScriptedLM([reply]), max_retries=0)(**inputs)
+    prediction = Predict(sig, lm=ScriptedLM([reply]), max_backtracks=0)(**inputs)
     assert prediction.ok, (reply, prediction.violations)

@@ -4,7 +4,7 @@ import pytest
 
 import corpora
 from corpora import Passage
-from refine import BM25Retriever, CitedRAG, Regex, ScriptedLM, UsageError
+from refine import AssertionFailed, BM25Retriever, CitedRAG, Regex, ScriptedLM, UsageError
 
 PASSAGES = [
     Passage.create("Cats", "Cats purr when they are content."),
@@ -44,11 +44,18 @@ def test_unconstrained_backend_is_retried_with_feedback_when_no_citation_is_vali
 
 def test_uncited_answer_gets_feedback_and_is_reported_when_retries_run_out(retriever):
     lm = ScriptedLM(["Cats purr.", "Still no citation."], supports=())
-    result = CitedRAG(retriever, lm=lm)("Why do cats purr?")
+    result = CitedRAG(retriever, lm=lm, max_backtracks=1)("Why do cats purr?")
     assert not result.ok
     assert result.answer == "Still no citation."
     assert "cites no" in lm.requests[1].messages[-1].content or "cites nothing" in lm.requests[1].messages[-1].content
     assert len(result.attempts) == 2
+    assert result.violations and all(v.rule == "citations" and not v.hard for v in result.violations)
+
+
+def test_strict_rag_raises_when_citations_still_fail(retriever):
+    lm = ScriptedLM(["Cats purr.", "Still no citation.", "Nope."], supports=())
+    with pytest.raises(AssertionFailed, match=r"still fails after 3 attempts \(max_backtracks=2\): .*cites nothing"):
+        CitedRAG(retriever, lm=lm, strict=True)("Why do cats purr?")
 
 
 def test_bad_questions_and_settings(retriever):

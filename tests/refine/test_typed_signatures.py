@@ -8,7 +8,7 @@ import pydantic
 import pytest
 
 from corpora import Passage
-from refine import Citations, InputField, OutputField, Predict, ScriptedLM, Signature, SignatureError
+from refine import AssertionFailed, Citations, InputField, OutputField, Predict, ScriptedLM, Signature, SignatureError
 from refine.constraints import Choice, JsonSchema, Quote, Regex, Seq
 from refine.grammar import fields_constraint, json_schema
 
@@ -162,7 +162,7 @@ class Typed(Signature, instructions="Answer from the passages and fill every fie
 @pytest.mark.model
 def test_embedded_model_output_always_parses_and_validates_under_the_grammar(embedded_lm):
     inputs = {"passages": PASSAGES, "question": "What is the capital of France?"}
-    prediction = Predict(Typed, lm=embedded_lm, max_retries=0)(**inputs)
+    prediction = Predict(Typed, lm=embedded_lm, max_backtracks=0)(**inputs)
     assert prediction.ok, prediction.violations
     assert prediction.confidence in ("high", "medium", "low")
     assert isinstance(prediction.year, int) and isinstance(prediction.tags, list)
@@ -174,7 +174,7 @@ def test_embedded_model_output_always_parses_and_validates_under_the_grammar(emb
 @pytest.mark.model
 def test_sampled_outputs_under_the_grammar_all_parse(embedded_lm):
     inputs = {"passages": PASSAGES, "question": "Which city is in Italy?"}
-    predict = Predict(Typed, lm=embedded_lm, max_retries=0, temperature=1.0)
+    predict = Predict(Typed, lm=embedded_lm, max_backtracks=0, temperature=1.0)
     for seed in range(3):
         request = predict.plan(embedded_lm, inputs).request.with_sampling(temperature=1.0, seed=seed)
         attempt = predict.attempt(embedded_lm, request, inputs)
@@ -193,8 +193,11 @@ def test_extractive_quotes_can_be_bounded_in_length():
     assert grammar.matches("the capital [1]")
     assert not grammar.matches("Paris is the capital [1]")
     lm = ScriptedLM(["Paris is the capital of France. [1]"], supports=())
-    (violation,) = Predict(Short, lm=lm, max_retries=0)(**inputs).violations
-    assert violation.rule == "quote" and "quote at most 12" in violation.message
+    (violation,) = Predict(Short, lm=lm, max_backtracks=0, strict=False)(**inputs).violations
+    assert violation.rule == "quote" and "quote at most 12" in violation.message and not violation.hard
+    with pytest.raises(AssertionFailed, match=r"still fails after 1 attempts .*quote at most 12") as info:
+        Predict(Short, lm=ScriptedLM(["Paris is the capital of France. [1]"], supports=()), max_backtracks=0)(**inputs)
+    assert [v.rule for v in info.value.failures] == ["quote"] and len(info.value.attempts) == 1
 
 
 @pytest.mark.model
