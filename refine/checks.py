@@ -92,7 +92,7 @@ def matches(field: str, pattern: str, *, hint: str | None = None) -> Check:
 
     def problems(p: Prediction) -> list[str]:
         value = _text(p, field).strip()
-        return [] if compiled.fullmatch(value) else [f"The {field} {value[:60]!r} does not {want}."]
+        return [] if compiled.fullmatch(value) else [f"The {field} {value[:60]!r} should {want}."]
 
     return Check("matches", (field,), f"{field} matches {pattern!r}", problems)
 

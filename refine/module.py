@@ -274,7 +274,7 @@ class Module:
 
     def _finish(self, run: _Run, out: Any) -> Prediction:
         if isinstance(out, Mapping) and not isinstance(out, Prediction):
-            out = Prediction(out)
+            out = Prediction(out, origin=(run, None))  # no single call wrote it: checks find the writers
         if not isinstance(out, Prediction):
             raise UsageError(
                 f"{type(self).__name__}.forward returned {type(out).__name__}; "
