@@ -66,6 +66,7 @@ def _as_json(result: CitedAnswer, seconds: float) -> dict[str, Any]:
             "calls": result.usage.calls,
             "prompt_tokens": result.usage.prompt_tokens,
             "completion_tokens": result.usage.completion_tokens,
+            "cached_tokens": result.usage.cached_tokens,
         },
         "seconds": round(seconds, 2),
     }

@@ -19,16 +19,19 @@ __all__ = ["Attempt", "History", "Prediction", "Step", "Usage"]
 
 @dataclass(frozen=True, slots=True)
 class Usage:
+    """LM calls and their cost; ``cached_tokens`` of the prompt tokens came from a prefix cache."""
+
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0
+    cached_tokens: int = 0
 
     @classmethod
     def of(cls, responses: Iterable[LMResponse]) -> Usage:
         total = cls()
         for r in responses:
-            total = total + cls(1, r.prompt_tokens, r.completion_tokens, r.seconds)
+            total = total + cls(1, r.prompt_tokens, r.completion_tokens, r.seconds, r.cached_tokens)
         return total
 
     def __add__(self, other: Usage) -> Usage:
@@ -37,6 +40,7 @@ class Usage:
             self.prompt_tokens + other.prompt_tokens,
             self.completion_tokens + other.completion_tokens,
             self.seconds + other.seconds,
+            self.cached_tokens + other.cached_tokens,
         )
 
 

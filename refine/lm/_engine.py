@@ -23,14 +23,34 @@ from guidance.models._llama_cpp import LlamaCppEngine
 
 __all__ = ["build_model"]
 
+# A new prompt evaluates at least this many tokens, so it never takes llama.cpp's one-token path.
+MIN_PROMPT_BATCH = 32
+
 
 class _LastLogitsEngine(LlamaCppEngine):  # type: ignore[misc]
     _last: np.ndarray[Any, Any]
+    # Prompt tokens found in the KV cache by the first evaluation since the caller reset it
+    # (None: the next evaluation is a new request's prompt).
+    prompt_cached: int | None = None
+    # Leading KV tokens computed by prompt evaluations. Tokens decoded one at a time get slightly
+    # different KV values than the same tokens evaluated in a batch, so a new prompt reuses only
+    # these: its logits are then the same whatever ran before it (and sampling reproducible).
+    _batched: int = 0
+    reuse_decoded = False  # reuse them anyway: cheaper retries, results that depend on what ran before
 
     def get_logits(self, token_ids: list[int], include_all_uncached_tokens: bool = False) -> LogitsOutput:
+        result = self._logits(token_ids, include_all_uncached_tokens)
+        if self.prompt_cached is None:
+            self.prompt_cached = result["n_cached"]
+        return result
+
+    def _logits(self, token_ids: list[int], include_all_uncached_tokens: bool) -> LogitsOutput:
         if include_all_uncached_tokens or not token_ids or self.model_obj.n_ctx() <= len(token_ids):
             return super().get_logits(token_ids, include_all_uncached_tokens)  # guidance's own checks
         cached = sum(takewhile(operator.truth, map(operator.eq, token_ids, self._cached_token_ids)))
+        prompt = self.prompt_cached is None
+        if prompt and not self.reuse_decoded:
+            cached = max(0, min(cached, self._batched, len(token_ids) - MIN_PROMPT_BATCH))
         if cached == len(token_ids):
             if cached == len(self._cached_token_ids):
                 return {"logits": self._last, "n_tokens": len(token_ids), "n_cached": cached}
@@ -51,6 +71,7 @@ class _LastLogitsEngine(LlamaCppEngine):  # type: ignore[misc]
                 raise RuntimeError(f"llama_decode returned {status}")
         row = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(ctx, -1), shape=(self._n_vocab,))
         self._cached_token_ids = list(token_ids)
+        self._batched = len(token_ids) if prompt else min(self._batched, cached)
         self._last = row.copy()[None, :]
         self._cached_logits = self._last  # type: ignore[assignment]
         return {"logits": self._last, "n_tokens": len(token_ids), "n_cached": cached}

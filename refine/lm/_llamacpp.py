@@ -43,10 +43,22 @@ class LlamaCpp:
     Calls are serialised by a lock (one llama.cpp context). The context keeps the tokens of the
     previous call, so a request that extends the previous prompt (a retry with feedback appended)
     only evaluates the new tokens.
+
+    llama.cpp computes slightly different values for a token decoded on its own than for the same
+    token evaluated within a prompt. So by default (``reproducible=True``) a prompt reuses only
+    what earlier prompts computed, and re-evaluates the previous reply it quotes: a seeded request
+    then gives the same reply whatever ran before it, and threads sharing this backend get the
+    same results as a sequential run. ``reproducible=False`` reuses the reply's tokens too: a
+    retry is cheaper by the reply's length, but a sampled reply can depend on call order.
     """
 
     def __init__(
-        self, model_path: str | Path | None = None, *, n_ctx: int = 8192, n_threads: int | None = None
+        self,
+        model_path: str | Path | None = None,
+        *,
+        n_ctx: int = 8192,
+        n_threads: int | None = None,
+        reproducible: bool = True,
     ) -> None:
         path = Path(model_path) if model_path is not None else embedded_model_path()
         if not path.is_file():
@@ -79,6 +91,8 @@ class LlamaCpp:
         engine = self._base._interpreter.engine  # type: ignore[attr-defined]
         self._llama: Any = engine.model_obj
         self._tokenizer = engine.tokenizer
+        self._engine = engine
+        engine.reuse_decoded = not reproducible
         self._n_ctx = n_ctx
         self._template = ChatMLTemplate()
         logger.info("loaded %s in %.2fs", path.name, time.perf_counter() - started)
@@ -125,9 +139,11 @@ class LlamaCpp:
             # KV cache of the previous call's common prefix (fed role by role, it trims the cache at
             # every role boundary and a repeated prompt is evaluated again from the start).
             prompt = text_to_grammar(self._tokenizer, self._chat_text(request))
+            self._engine.prompt_cached = None
             with _seeded(request.seed):
                 state = self._base + (prompt + grammar)
             seconds = time.perf_counter() - started
+            cached = min(self._engine.prompt_cached or 0, prompt_tokens)
         text = str(state[CAPTURE]) if CAPTURE in state else ""
         completion_tokens = self.count_tokens(text)
         return LMResponse(
@@ -137,4 +153,5 @@ class LlamaCpp:
             seconds=seconds,
             model=self.name,
             finish_reason="length" if completion_tokens >= request.max_tokens else "stop",
+            cached_tokens=cached,
         )

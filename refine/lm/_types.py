@@ -60,12 +60,15 @@ class LMRequest:
 
 @dataclass(frozen=True, slots=True)
 class LMResponse:
+    """A reply and its cost; ``cached_tokens`` of the ``prompt_tokens`` were reused from a prefix cache."""
+
     text: str
     prompt_tokens: int
     completion_tokens: int
     seconds: float
     model: str
     finish_reason: Literal["stop", "length"] = "stop"
+    cached_tokens: int = 0
     metadata: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
 
 
