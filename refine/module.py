@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from refine._context import resolve_lm
-from refine.assertions import Rule, evaluate
-from refine.errors import AssertionFailed, RuntimeFailure, UsageError
+from refine.assertions import Rule, Suggest, evaluate
+from refine.errors import AssertionFailed, ParseError, RuntimeFailure, UsageError
 from refine.history import Attempt, Prediction, Step
 from refine.lm import LM
 from refine.predict import Predict
@@ -44,24 +44,30 @@ class _Call:
     predict: Predict
     inputs: dict[str, Any]
     prediction: Prediction
+    failed: bool = False  # its own checks gave up: the attempts are kept, there are no outputs
+    settled: bool = False  # a scored suggestion already picked its best attempt
 
     @property
     def attempts(self) -> tuple[Attempt, ...]:
         return self.prediction.attempts
 
     def step(self) -> Step:
-        return Step(self.name, self.inputs, self.attempts, self.prediction.outputs)
+        return Step(self.name, self.inputs, self.attempts, None if self.failed else self.prediction.outputs)
 
 
 class _Backtrack(BaseException):
     """Unwinds ``forward`` to retry call ``index``. A BaseException, so ``except Exception`` in
-    user code cannot swallow it. ``fresh_round`` grants the call a new round of retries."""
+    user code cannot swallow it. ``fresh_round`` grants the call a new round of retries;
+    ``select`` makes no new attempt but goes on with the call's attempt of that number."""
 
-    def __init__(self, index: int, feedback: tuple[Violation, ...], *, fresh_round: bool = False) -> None:
+    def __init__(
+        self, index: int, feedback: tuple[Violation, ...], *, fresh_round: bool = False, select: int | None = None
+    ) -> None:
         super().__init__(index)
         self.index = index
         self.feedback = feedback
         self.fresh_round = fresh_round
+        self.select = select
 
 
 @dataclass(slots=True)
@@ -83,23 +89,34 @@ class _Run:
         old = self.previous[index] if index < len(self.previous) else None
         pending = self.pending
         if old is not None and old.predict is predict and old.inputs == inputs:
-            if pending is not None and pending.index == index:
-                prior = old.attempts
-                limit = len(prior) + 1 + predict.max_backtracks if pending.fresh_round else None
-                prediction = predict.run(
-                    inputs, lm=lm or self.lm, prior=prior, feedback=pending.feedback, rollout=self.rollout, limit=limit
-                )
-                self.log.extend(prediction.attempts[len(prior) :])
-                old.prediction = self._tag(prediction, index)
+            if pending is not None and pending.index == index and pending.select is not None:
                 self.pending = None
+                chosen = old.attempts[pending.select]
+                kept = Prediction(chosen.outputs or {}, old.attempts, chosen.failures, inputs=old.inputs)
+                old.prediction = self._tag(kept, index)
+            elif pending is not None and pending.index == index:
+                self.pending = None
+                limit = len(old.attempts) + 1 + predict.max_backtracks if pending.fresh_round else None
+                self._predict(old, index, lm, feedback=pending.feedback, limit=limit)
             self.calls.append(old)
             return old.prediction
-        prediction = self._tag(predict.run(inputs, lm=lm or self.lm, rollout=self.rollout), index)
-        self.log.extend(prediction.attempts)
-        made = _Call(name, predict, inputs, prediction)
-        self.calls.append(made)
+        made = _Call(name, predict, inputs, Prediction({}, inputs=inputs))
         self.made.append(made)
-        return prediction
+        self._predict(made, index, lm)
+        self.calls.append(made)
+        return made.prediction
+
+    def _predict(self, call: _Call, index: int, lm: LM | None, **retry: Any) -> None:
+        """Run (or continue) ``call``, logging its new attempts even when its own checks give up."""
+        prior = call.attempts
+        try:
+            prediction = call.predict.run(call.inputs, lm=lm or self.lm, prior=prior, rollout=self.rollout, **retry)
+        except (AssertionFailed, ParseError) as exc:
+            call.prediction, call.failed = Prediction({}, tuple(exc.attempts), inputs=call.inputs), True
+            self.log.extend(exc.attempts[len(prior) :])
+            raise
+        self.log.extend(prediction.attempts[len(prior) :])
+        call.prediction = self._tag(prediction, index)
 
     def _tag(self, prediction: Prediction, index: int) -> Prediction:
         return Prediction(
@@ -222,6 +239,8 @@ def check(prediction: Prediction, *rules: Rule) -> Prediction:
                 feedback = tuple(v for j, (_, found) in enumerate(failed) if targets[j] == index for v in found)
                 raise _Backtrack(index, feedback)
     soft = tuple(v for _, found in failed for v in found if not v.hard)
+    if run is not None and not hard:
+        _keep_best(run, [rule for rule, _ in failed], prediction)
     if hard:
         message = "; ".join(dict.fromkeys(v.message for v in hard))
         retried = " after its retries ran out" if run is not None else " (outside a module run, so not retried)"
@@ -239,6 +258,24 @@ def check(prediction: Prediction, *rules: Rule) -> Prediction:
         inputs=prediction.inputs,
         origin=prediction.origin,
     )
+
+
+def _keep_best(run: _Run, rules: Sequence[Rule], prediction: Prediction) -> None:
+    """When a scored suggestion gives up on the call that produced ``prediction``, go on with
+    that call's best-scoring attempt rather than its last (by backtracking to it, at no LM cost)."""
+    owner, index = _origin(prediction)
+    scores = [r.score for r in rules if isinstance(r, Suggest) and r.score is not None and r.target is None]
+    if owner is not run or index is None or not scores or run.calls[index].settled:
+        return
+    call = run.calls[index]
+    call.settled = True
+    standing = [i for i, a in enumerate(call.attempts) if a.passed_hard]
+    best = max(
+        reversed(standing),
+        key=lambda i: sum(score(Prediction(call.attempts[i].outputs or {}, inputs=call.inputs)) for score in scores),
+    )
+    if call.attempts[best].outputs != call.prediction.outputs:
+        raise _Backtrack(index, (), select=best)
 
 
 class Module:

@@ -323,3 +323,18 @@ def test_rollouts_validate_their_settings():
         BestOfN(One(), N=0, reward=reward, threshold=1)
     with pytest.raises(UsageError, match=r"is not a refine\.Module"):
         Refine(Predict("q -> a"), N=2, reward=reward, threshold=1)  # type: ignore[arg-type]
+
+
+def test_a_scored_suggestion_in_forward_goes_on_with_the_best_attempt():
+    class Tiny(Module):
+        def __init__(self) -> None:
+            self.answer = Predict("question -> answer")
+
+        def forward(self, question: str) -> Prediction:
+            a = self.answer(question=question)
+            return check(a, Suggest(len(a.answer) < 3, "Be tiny.", score=lambda p: -abs(len(p.answer) - 10)))
+
+    lm = plain(["medium one", "the longest one", "tiny?"])
+    result = Tiny()(question="q", lm=lm)
+    assert result.answer == "medium one" and len(lm.requests) == 3
+    assert [v.message for v in result.failures] == ["Be tiny."] and len(result.attempts) == 3
