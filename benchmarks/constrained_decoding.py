@@ -153,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             examples = task.data.examples[: args.n]
             for mode in task.modes:
                 signature, constrained = MODES[mode]
-                predict = Predict(signature, max_backtracks=0, constrained=constrained)
+                predict = Predict(signature, max_backtracks=0, constrained=constrained, strict=False)
                 bar = progress.add_task(f"{task.dataset} {mode}", total=len(examples))
                 rows = []
                 for example in examples:
