@@ -243,10 +243,15 @@ def check(prediction: Prediction, *rules: Rule) -> Prediction:
         _keep_best(run, [rule for rule, _ in failed], prediction)
     if hard:
         message = "; ".join(dict.fromkeys(v.message for v in hard))
-        retried = " after its retries ran out" if run is not None else " (outside a module run, so not retried)"
-        if run is not None:
-            raise run.fail(f"assertion failed{retried}: {message}", hard)
-        raise AssertionFailed(f"assertion failed{retried}: {message}", failures=hard, attempts=prediction.attempts)
+        if run is None:
+            raise AssertionFailed(
+                f"assertion failed (outside a module run, so not retried): {message}",
+                failures=hard,
+                attempts=prediction.attempts,
+            )
+        spent = [run.calls[t] for t, (rule, _) in zip(targets, failed, strict=True) if rule.hard and t is not None]
+        where = ", ".join(dict.fromkeys(f"{c.name!r} after {len(c.attempts)} attempts" for c in spent))
+        raise run.fail(f"assertion failed on {where or 'no predictor that ran'}: {message}", hard)
     logger.info("suggestion failed; carrying on: %s", "; ".join(v.message for v in soft))
     if run is not None:
         run.record(soft)

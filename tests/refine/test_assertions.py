@@ -188,7 +188,7 @@ def test_replayed_calls_cost_nothing_and_later_calls_run_again():
 
 def test_exhausted_assertion_in_a_module_raises_with_the_whole_run():
     lm = plain(["q", "B1", "B2", "B3"])
-    with pytest.raises(AssertionFailed, match=r"assertion failed after its retries ran out: Start with A\.") as info:
+    with pytest.raises(AssertionFailed, match=r"assertion failed on 'answer' after 3 attempts: Start with A\.") as info:
         Hops()(question="q", lm=lm)
     assert len(info.value.attempts) == 4 and [s.name for s in info.value.trace] == ["query", "answer"]
 
