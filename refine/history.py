@@ -69,7 +69,7 @@ class Attempt:
 
 
 class History:
-    """What a result with an ``attempts`` history reports about it: LM usage and remaining failures."""
+    """What a result with an ``attempts`` history reports about it: the LM usage of all of them."""
 
     __slots__ = ()
     attempts: tuple[Attempt, ...]
@@ -77,11 +77,6 @@ class History:
     @property
     def usage(self) -> Usage:
         return Usage.of(a.response for a in self.attempts)
-
-    @property
-    def violations(self) -> tuple[Violation, ...]:
-        """The checks the accepted (last) attempt still fails; empty when it passes them all."""
-        return self.attempts[-1].failures if self.attempts else ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +87,6 @@ class Step:
     inputs: Mapping[str, Any]
     attempts: tuple[Attempt, ...]
     outputs: Mapping[str, Any] | None
-
-    @property
-    def usage(self) -> Usage:
-        return Usage.of(a.response for a in self.attempts)
 
 
 @dataclass(frozen=True, slots=True)

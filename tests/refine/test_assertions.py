@@ -338,3 +338,13 @@ def test_a_scored_suggestion_in_forward_goes_on_with_the_best_attempt():
     result = Tiny()(question="q", lm=lm)
     assert result.answer == "medium one" and len(lm.requests) == 3
     assert [v.message for v in result.failures] == ["Be tiny."] and len(result.attempts) == 3
+
+
+def test_a_module_lists_its_predictors_by_path():
+    class Outer(Module):
+        def __init__(self) -> None:
+            self.inner = Hops()
+            self.extra = [Predict("q -> a")]
+
+    names = [name for name, _ in Outer().named_predictors()]
+    assert names == ["inner.query", "inner.answer", "extra[0]"]
