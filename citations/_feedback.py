@@ -109,10 +109,12 @@ def _terms(missing: Sequence[str]) -> str:
 
 
 def support_feedback(index: int, refs: Sequence[Ref], score: float, threshold: float, missing: Sequence[str]) -> str:
-    """``Sentence 2 cites [4], which does not mention 'Chief of Protocol'; ...``"""
-    cited = _cited(refs)
-    which = "which does" if len(refs) == 1 else "which do"
-    fix = f"cite a passage that says this, or rephrase the sentence to state only what {cited} says."
+    """``Sentence 2 cites [4], which does not mention 'Chief of Protocol'; ...``
+
+    Short, since a retry's prompt carries it: each token of feedback is evaluated again.
+    """
+    head = f"{_sentence(index)} cites {_cited(refs)}, {'which does' if len(refs) == 1 else 'which do'} not"
     if missing:
-        return f"{_sentence(index)} cites {cited}, {which} not mention {_terms(missing)}; {fix}"
-    return f"{_sentence(index)} cites {cited}, {which} not support it (score {score:.2f} < {threshold:.2f}); {fix}"
+        them = "it" if len(missing) == 1 else "them"
+        return f"{head} mention {_terms(missing)}; cite a passage that does, or leave {them} out."
+    return f"{head} support it (score {score:.2f} < {threshold:.2f}); cite a passage that does, or rephrase it."
