@@ -44,7 +44,7 @@ def feedback_turns(reply: str, feedback: str) -> tuple[Message, Message]:
     backend with a prefix cache only evaluates the new tokens.
     """
     return (
-        Message("assistant", reply),
+        Message("assistant", reply, generated=True),
         Message("user", f"{feedback}\nWrite the whole reply again, fixing this."),
     )
 

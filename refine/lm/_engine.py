@@ -1,16 +1,24 @@
-"""guidance's llama.cpp engine, changed in one place: it computes only the logits it is asked for.
+"""guidance's llama.cpp engine, changed in how it evaluates tokens: reproducibly, and only the logits it needs.
 
 guidance 0.3 asks llama.cpp for the logits of every prompt token, though sampling reads only the
 last row: for each prompt token that is a projection onto the whole vocabulary (49k rows for
-SmolLM2), which made prompt evaluation several times slower than the model itself. This module
-imports guidance, so it is imported only by :class:`refine.LlamaCpp` once guidance is known to be
-installed.
+SmolLM2), which made prompt evaluation several times slower than the model itself.
+
+llama.cpp gives the same values for a token whatever batch of two or more tokens it is evaluated
+in, but slightly different ones when it is evaluated alone, as each generated token is. So every
+position has a *kind*, fixed by the request (see :class:`refine.LlamaCpp`): evaluated alone (the
+replies the model generated, quoted again in a retry) or within a batch (everything else). The KV
+cache is reused only where both the token and its kind match, and the rest is evaluated the way
+its kind says. A request's logits are then the same whatever ran before it, and a retry still
+reuses the reply it quotes. This module imports guidance, so it is imported only by
+:class:`refine.LlamaCpp` once guidance is known to be installed.
 """
 
 from __future__ import annotations
 
-import operator
-from itertools import takewhile
+import itertools
+import math
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import llama_cpp
@@ -23,8 +31,18 @@ from guidance.models._llama_cpp import LlamaCppEngine
 
 __all__ = ["build_model"]
 
-# A new prompt evaluates at least this many tokens, so it never takes llama.cpp's one-token path.
-MIN_PROMPT_BATCH = 32
+# Re-evaluating up to this many cached tokens of a batch run keeps the batch from being one token.
+MIN_BATCH = 32
+
+
+def _runs(alone: Sequence[bool], start: int) -> Iterator[tuple[int, int, bool]]:
+    """The maximal runs ``(begin, end, alone)`` of equal kinds that cover ``start:``."""
+    while start < len(alone):
+        end = start + 1
+        while end < len(alone) and alone[end] == alone[start]:
+            end += 1
+        yield start, end, alone[start]
+        start = end
 
 
 class _LastLogitsEngine(LlamaCppEngine):  # type: ignore[misc]
@@ -32,11 +50,14 @@ class _LastLogitsEngine(LlamaCppEngine):  # type: ignore[misc]
     # Prompt tokens found in the KV cache by the first evaluation since the caller reset it
     # (None: the next evaluation is a new request's prompt).
     prompt_cached: int | None = None
-    # Leading KV tokens computed by prompt evaluations. Tokens decoded one at a time get slightly
-    # different KV values than the same tokens evaluated in a batch, so a new prompt reuses only
-    # these: its logits are then the same whatever ran before it (and sampling reproducible).
-    _batched: int = 0
-    reuse_decoded = False  # reuse them anyway: cheaper retries, results that depend on what ran before
+    # Set by the caller per request: which prompt positions are evaluated alone. Positions past
+    # the prompt are generated tokens, always evaluated alone.
+    prompt_alone: Sequence[bool] = ()
+    reuse_decoded = False  # match cached tokens whatever their kind: cheaper, no longer reproducible
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._alone: list[bool] = []  # the kind of each cached token
 
     def get_logits(self, token_ids: list[int], include_all_uncached_tokens: bool = False) -> LogitsOutput:
         result = self._logits(token_ids, include_all_uncached_tokens)
@@ -46,35 +67,67 @@ class _LastLogitsEngine(LlamaCppEngine):  # type: ignore[misc]
 
     def _logits(self, token_ids: list[int], include_all_uncached_tokens: bool) -> LogitsOutput:
         if include_all_uncached_tokens or not token_ids or self.model_obj.n_ctx() <= len(token_ids):
+            self._alone = []  # guidance evaluates its own way: nothing cached is reusable after it
             return super().get_logits(token_ids, include_all_uncached_tokens)  # guidance's own checks
-        cached = sum(takewhile(operator.truth, map(operator.eq, token_ids, self._cached_token_ids)))
-        prompt = self.prompt_cached is None
-        if prompt and not self.reuse_decoded:
-            cached = max(0, min(cached, self._batched, len(token_ids) - MIN_PROMPT_BATCH))
-        if cached == len(token_ids):
-            if cached == len(self._cached_token_ids):
-                return {"logits": self._last, "n_tokens": len(token_ids), "n_cached": cached}
-            cached -= 1  # the logits after the last token are not kept: evaluate it again
+        n = len(token_ids)
+        plan = self.prompt_alone
+        alone = [*plan[:n], *([True] * (n - len(plan)))]
+        cached = self._reusable(token_ids, alone)
+        if cached == n == len(self._cached_token_ids):
+            return {"logits": self._last, "n_tokens": n, "n_cached": cached}
+        cached = min(cached, n - 1)  # the logits after the last token are not kept: evaluate it again
+        if not alone[cached]:  # within a batch run: re-evaluate enough of it to make a batch
+            begin = cached
+            while begin > 0 and not alone[begin - 1]:
+                begin -= 1
+            end = next(_runs(alone, cached))[1]
+            cached = max(begin, min(cached, end - MIN_BATCH))
         ctx = self.model_obj.ctx
         llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(ctx), -1, cached, -1)
-        batch, size, last = self._context.batch, self.model_obj.n_batch, len(token_ids) - 1
-        for start in range(cached, len(token_ids), size):
-            n = min(start + size, len(token_ids)) - start
-            batch.n_tokens = n
-            for j in range(n):
-                batch.token[j] = token_ids[start + j]
-                batch.pos[j] = start + j
-                batch.seq_id[j][0] = 0
-                batch.n_seq_id[j] = 1
-                batch.logits[j] = start + j == last
-            if (status := llama_cpp.llama_decode(ctx, batch)) != 0:
-                raise RuntimeError(f"llama_decode returned {status}")
+        # What the cache holds if an evaluation below fails or is interrupted.
+        self._cached_token_ids, self._alone = token_ids[:cached], alone[:cached]
+        for begin, end, single in _runs(alone, cached):
+            if single:
+                for i in range(begin, end):
+                    self._decode(token_ids, i, i + 1, last=n - 1)
+            else:  # near-equal chunks, so that none is a lone token
+                chunks = math.ceil((end - begin) / self.model_obj.n_batch)
+                bounds = [begin + (end - begin) * j // chunks for j in range(chunks + 1)]
+                for lo, hi in itertools.pairwise(bounds):
+                    self._decode(token_ids, lo, hi, last=n - 1)
         row = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(ctx, -1), shape=(self._n_vocab,))
         self._cached_token_ids = list(token_ids)
-        self._batched = len(token_ids) if prompt else min(self._batched, cached)
+        self._alone = alone
         self._last = row.copy()[None, :]
         self._cached_logits = self._last  # type: ignore[assignment]
-        return {"logits": self._last, "n_tokens": len(token_ids), "n_cached": cached}
+        return {"logits": self._last, "n_tokens": n, "n_cached": cached}
+
+    def _reusable(self, token_ids: list[int], alone: Sequence[bool]) -> int:
+        """How many leading tokens the KV cache holds as this request would compute them."""
+        old_ids, old_alone = self._cached_token_ids, self._alone
+        limit = min(len(token_ids), len(old_ids), len(old_alone))
+        if token_ids[:limit] == old_ids[:limit] and (self.reuse_decoded or alone[:limit] == old_alone[:limit]):
+            return limit  # the common case, compared at C speed
+        i = 0
+        if self.reuse_decoded:
+            while i < limit and token_ids[i] == old_ids[i]:
+                i += 1
+        else:
+            while i < limit and token_ids[i] == old_ids[i] and alone[i] == old_alone[i]:
+                i += 1
+        return i
+
+    def _decode(self, token_ids: list[int], begin: int, end: int, *, last: int) -> None:
+        batch = self._context.batch
+        batch.n_tokens = end - begin
+        for j, position in enumerate(range(begin, end)):
+            batch.token[j] = token_ids[position]
+            batch.pos[j] = position
+            batch.seq_id[j][0] = 0
+            batch.n_seq_id[j] = 1
+            batch.logits[j] = position == last
+        if (status := llama_cpp.llama_decode(self.model_obj.ctx, batch)) != 0:
+            raise RuntimeError(f"llama_decode returned {status}")
 
 
 def build_model(path: str, *, chat_template: type[ChatTemplate], **llama_kwargs: Any) -> Model:

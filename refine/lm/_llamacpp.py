@@ -41,15 +41,18 @@ class LlamaCpp:
     """A GGUF model run in this process; by default the embedded SmolLM2-135M-Instruct.
 
     Calls are serialised by a lock (one llama.cpp context). The context keeps the tokens of the
-    previous call, so a request that extends the previous prompt (a retry with feedback appended)
-    only evaluates the new tokens.
+    previous call, so a request that extends the previous prompt (a retry that quotes the reply
+    and appends feedback) only evaluates the new tokens.
 
-    llama.cpp computes slightly different values for a token decoded on its own than for the same
-    token evaluated within a prompt. So by default (``reproducible=True``) a prompt reuses only
-    what earlier prompts computed, and re-evaluates the previous reply it quotes: a seeded request
-    then gives the same reply whatever ran before it, and threads sharing this backend get the
-    same results as a sequential run. ``reproducible=False`` reuses the reply's tokens too: a
-    retry is cheaper by the reply's length, but a sampled reply can depend on call order.
+    llama.cpp computes slightly different values for a token decoded on its own, as a generated
+    token is, than for the same token evaluated within a prompt. So by default
+    (``reproducible=True``) every token of a request is evaluated one way, fixed by the request:
+    the replies it quotes as ``Message(..., generated=True)`` token by token, as they were
+    generated, and the rest in batches. A seeded request then gives the same reply whatever ran
+    before it, threads sharing this backend get the same results as a sequential run, and a retry
+    right after its first attempt still reuses the reply it quotes. ``reproducible=False`` reuses
+    any cached prefix and evaluates every prompt in batches: a quoted reply that is not in the
+    cache costs less, but a sampled reply can depend on call order.
     """
 
     def __init__(
@@ -93,6 +96,7 @@ class LlamaCpp:
         self._tokenizer = engine.tokenizer
         self._engine = engine
         engine.reuse_decoded = not reproducible
+        self._reproducible = reproducible
         self._n_ctx = n_ctx
         self._template = ChatMLTemplate()
         logger.info("loaded %s in %.2fs", path.name, time.perf_counter() - started)
@@ -110,15 +114,37 @@ class LlamaCpp:
         return all(issubclass(kind, SUPPORTED) for kind in constraint_kinds(constraint))
 
     def count_tokens(self, text: str) -> int:
-        return len(self._llama.tokenize(text.encode(), add_bos=False, special=True))
+        return len(self._tokenize(text))
 
-    def _chat_text(self, request: LMRequest) -> str:
-        """The prompt as the model sees it, to count its tokens before anything is evaluated."""
+    def _prompt(self, request: LMRequest) -> tuple[str, list[int], list[bool]]:
+        """The prompt as the model sees it, its tokens, and which tokens are evaluated alone.
+
+        Alone: each quoted generated reply, with the newline that opens its turn, and the prompt's
+        last token. guidance holds that last token back and decodes it with the reply (it may heal
+        it into a longer token), so this is how the reply's tokens were computed when generated.
+        """
         template = self._template
-        turns = [
-            f"{template.get_role_start(m.role)}{m.content}{template.get_role_end(m.role)}" for m in request.messages
-        ]
-        return "".join(turns) + template.get_role_start("assistant")
+        text, spans = "", []
+        for message in request.messages:
+            text += template.get_role_start(message.role)
+            start = len(text)
+            text += message.content + template.get_role_end(message.role)
+            if message.generated and self._reproducible:
+                spans.append((start, start + len(message.content)))
+        text += template.get_role_start("assistant")
+        tokens = self._tokenize(text)
+        alone = [False] * len(tokens)
+        for start, end in spans:
+            head, body = self._tokenize(text[:start]), self._tokenize(text[:end])
+            # The turn's boundaries are special tokens, so its text tokenizes on its own; check it.
+            if head and tokens[: len(body)] == body and body[: len(head)] == head:
+                alone[len(head) - 1 : len(body)] = [True] * (len(body) - len(head) + 1)
+        if alone:
+            alone[-1] = True
+        return text, tokens, alone
+
+    def _tokenize(self, text: str) -> list[int]:
+        return list(self._llama.tokenize(text.encode(), add_bos=False, special=True))
 
     def complete(self, request: LMRequest) -> LMResponse:
         require_support(self, request.constraint)
@@ -129,7 +155,8 @@ class LlamaCpp:
         )
         with self._lock:
             started = time.perf_counter()
-            prompt_tokens = self.count_tokens(self._chat_text(request))
+            text, tokens, alone = self._prompt(request)
+            prompt_tokens = len(tokens)
             if prompt_tokens + request.max_tokens + 8 > self._n_ctx:
                 raise LMError(
                     f"prompt of {prompt_tokens} tokens plus max_tokens={request.max_tokens} exceeds the "
@@ -138,8 +165,9 @@ class LlamaCpp:
             # The prompt goes in as one text: guidance then evaluates it in one pass that reuses the
             # KV cache of the previous call's common prefix (fed role by role, it trims the cache at
             # every role boundary and a repeated prompt is evaluated again from the start).
-            prompt = text_to_grammar(self._tokenizer, self._chat_text(request))
+            prompt = text_to_grammar(self._tokenizer, text)
             self._engine.prompt_cached = None
+            self._engine.prompt_alone = alone
             with _seeded(request.seed):
                 state = self._base + (prompt + grammar)
             seconds = time.perf_counter() - started

@@ -16,14 +16,24 @@ _ROLES = ("system", "user", "assistant")
 
 @dataclass(frozen=True, slots=True)
 class Message:
+    """One turn of a chat.
+
+    ``generated=True`` marks an assistant turn that is the model's own reply to the turns before
+    it, quoted verbatim (a retry quotes the reply it rejects). A backend with a prefix cache may
+    then reuse what it computed while generating it; few-shot demonstrations are not generated.
+    """
+
     role: Role
     content: str
+    generated: bool = False
 
     def __post_init__(self) -> None:
         if self.role not in _ROLES:
             raise UsageError(f"Message role={self.role!r} must be one of {', '.join(_ROLES)}")
         if not isinstance(self.content, str):
             raise UsageError(f"Message content={self.content!r} must be a str")
+        if self.generated and self.role != "assistant":
+            raise UsageError(f"Message(role={self.role!r}, generated=True): only an assistant turn is generated")
 
 
 @dataclass(frozen=True, slots=True)

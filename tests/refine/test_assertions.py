@@ -45,7 +45,7 @@ def test_assert_retries_with_feedback_then_passes():
     first, retry = lm.requests
     assert retry.messages[: len(first.messages)] == first.messages
     assert retry.messages[-2:] == (
-        Message("assistant", "far too long"),
+        Message("assistant", "far too long", generated=True),
         Message("user", "Use at most 5 characters.\nWrite the whole reply again, fixing this."),
     )
     assert retry.seed != first.seed and retry.temperature >= 0.7  # a retry samples anew

@@ -60,12 +60,11 @@ def test_a_retry_reuses_the_whole_previous_prompt_from_the_cache(embedded_lm, re
     first, retry = prediction.attempts
     assert retry.request.messages[: len(first.request.messages)] == first.request.messages
     assert retry.request.seed != first.request.seed and retry.request.temperature >= 0.7
-    # The first prompt came from llama.cpp's KV cache: only the appended turns were evaluated (the
-    # reply they quote included, since the backend is reproducible), give or take a few tokens
-    # where the prompt ends.
+    # The first prompt came from llama.cpp's KV cache, and so did the reply up to where its text
+    # tokenizes otherwise than it was generated (the grammar forces "]" where the text has "].").
     added = retry.response.prompt_tokens - first.response.prompt_tokens
-    assert retry.response.cached_tokens >= first.response.prompt_tokens - 8
-    assert retry.response.prompt_tokens - retry.response.cached_tokens <= added + 8
+    assert retry.response.cached_tokens > first.response.prompt_tokens
+    assert retry.response.prompt_tokens - retry.response.cached_tokens < added
     assert "Say it again in other words." in [v.message for v in prediction.failures]
 
 
@@ -112,16 +111,21 @@ def test_rollouts_on_the_embedded_model(embedded_lm):
     assert "needs at least 0" in second.request.messages[-1].content
 
 
-def test_a_seeded_retry_does_not_depend_on_what_ran_before(embedded_lm, retriever):
+@pytest.mark.parametrize("generated", [True, False], ids=["reply-marked-generated", "reply-unmarked"])
+def test_a_seeded_retry_does_not_depend_on_what_ran_before(embedded_lm, retriever, generated):
     passages = [hit.passage for hit in retriever.search(QUESTIONS[2], k=2)]
     predict = Predict(CitedQA, max_tokens=64)
     inputs = {"passages": passages, "question": QUESTIONS[2]}
     first = predict.attempt(embedded_lm, predict.plan(embedded_lm, inputs).request, inputs)
     retry = first.request.with_messages(
-        Message("assistant", first.response.text), Message("user", "Shorter, please.")
+        Message("assistant", first.response.text, generated=generated), Message("user", "Shorter, please.")
     ).with_sampling(temperature=0.9, seed=7)
     warm = embedded_lm.complete(retry)  # right after the first call: its prompt is cached
     embedded_lm.complete(LMRequest((Message("user", "Unrelated."),), max_tokens=4))
     cold = embedded_lm.complete(retry)  # evaluated afresh
-    assert warm.cached_tokens > cold.cached_tokens
     assert warm.text == cold.text
+    assert cold.cached_tokens < 8
+    reused = first.response.prompt_tokens + (first.response.completion_tokens if generated else 0)
+    # A reply marked generated is reused as it was decoded, but for its last token (sampled, never
+    # evaluated); an unmarked one is evaluated again as part of the prompt.
+    assert reused - 4 <= warm.cached_tokens <= reused

@@ -25,7 +25,7 @@ def test_unparseable_reply_is_retried_with_feedback_appended():
     assert pred.confidence == 0.5
     first, second = lm.requests
     assert second.messages[: len(first.messages)] == first.messages  # the prompt stays a prefix
-    assert second.messages[-2] == Message("assistant", "Answer: Paris\nConfidence: high")
+    assert second.messages[-2] == Message("assistant", "Answer: Paris\nConfidence: high", generated=True)
     assert "should be float" in second.messages[-1].content
     assert second.seed != first.seed and second.temperature > 0
     assert [a.ok for a in pred.attempts] == [False, True]
@@ -74,6 +74,12 @@ def test_request_validation(kwargs, message):
         LMRequest((Message("user", "hi"),), **kwargs)
     with pytest.raises(UsageError, match="needs at least one message"):
         LMRequest(())
+
+
+def test_only_an_assistant_turn_is_generated():
+    assert Message("assistant", "Paris [1].", generated=True).generated
+    with pytest.raises(UsageError, match=r"Message\(role='user', generated=True\): only an assistant turn"):
+        Message("user", "hi", generated=True)
 
 
 def test_cited_text_pattern_admits_only_given_passages():
