@@ -26,8 +26,12 @@ Span = tuple[int, int]
 
 _FENCE_LINE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n]*$", re.MULTILINE)
 _INLINE_CODE = re.compile(r"(`+)(?!`)([^\n]+?)(?<!`)\1(?!`)")
-# A quotation may wrap across lines but not across a blank line.
-_QUOTE = re.compile(r"\"(?:[^\"\n]|\n(?![ \t]*\n))+\"|\u201c(?:[^\u201d\n]|\n(?![ \t]*\n))+\u201d")
+# A quotation may wrap across lines but not across a blank line. A straight quotation mark opens
+# before a non-space and closes after one, so an unmatched mark (`the song " [2]`) does not pair
+# with the next quotation's opening mark.
+_QUOTE = re.compile(
+    r"\"(?=[^\s\"])(?:[^\"\n]|\n(?![ \t]*\n))+(?<=\S)\"|\u201c(?:[^\u201d\n]|\n(?![ \t]*\n))+\u201d"
+)
 _TERMINAL = re.compile(r"(?:[.!?\u2026]+)[\"'\u201d\u2019\u00bb)]*")
 _MARKER_AHEAD = re.compile(r"[ \t]*\[[^\[\]\n]{1,120}\]")
 _WORD_BEFORE = re.compile(r"[\w.\-']*$")

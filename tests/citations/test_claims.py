@@ -56,11 +56,17 @@ def test_group_markers_share_raw_and_span() -> None:
         ('He said "hello" and left [1].', None),
         ("No quote here [1].", None),
         ('Code `"x" [1]` is not a quote.', None),
+        ('He wrote the song " and "Belle" [1].', "Belle"),  # an unmatched mark opens nothing
     ],
 )
 def test_quotes_followed_by_a_citation(answer: str, quote: str | None) -> None:
     (claim,) = parse(answer)
     assert claim.quote == quote
+
+
+def test_an_unclosed_quotation_does_not_swallow_the_next_sentence() -> None:
+    claims = parse('He wrote the song "Be [1].  He also wrote the song "Belle" [2].')
+    assert [(c.refs, c.quote) for c in claims] == [((1,), None), ((2,), "Belle")]
 
 
 def test_parse_rejects_non_strings() -> None:
