@@ -69,12 +69,14 @@ class _LastLogitsEngine(LlamaCppEngine):  # type: ignore[misc]
         if include_all_uncached_tokens or not token_ids or self.model_obj.n_ctx() <= len(token_ids):
             self._alone = []  # guidance evaluates its own way: nothing cached is reusable after it
             return super().get_logits(token_ids, include_all_uncached_tokens)  # guidance's own checks
+        asked = len(token_ids)
+        token_ids = self._canonical(token_ids)
         n = len(token_ids)
         plan = self.prompt_alone
         alone = [*plan[:n], *([True] * (n - len(plan)))]
         cached = self._reusable(token_ids, alone)
         if cached == n == len(self._cached_token_ids):
-            return {"logits": self._last, "n_tokens": n, "n_cached": cached}
+            return {"logits": self._last, "n_tokens": asked, "n_cached": min(cached, asked)}
         cached = min(cached, n - 1)  # the logits after the last token are not kept: evaluate it again
         if not alone[cached]:  # within a batch run: re-evaluate enough of it to make a batch
             begin = cached
@@ -100,7 +102,27 @@ class _LastLogitsEngine(LlamaCppEngine):  # type: ignore[misc]
         self._alone = alone
         self._last = row.copy()[None, :]
         self._cached_logits = self._last  # type: ignore[assignment]
-        return {"logits": self._last, "n_tokens": n, "n_cached": cached}
+        return {"logits": self._last, "n_tokens": asked, "n_cached": min(cached, asked)}
+
+    def _canonical(self, token_ids: list[int]) -> list[int]:
+        """``token_ids`` with the generated part tokenized as its text would be.
+
+        The grammar forces tokens on their own: a citation's "]" before the "." the model then
+        writes, where the text tokenizes as "].". Kept in the cache as text tokens, a reply is
+        found there again when a retry quotes it.
+        """
+        start = len(self.prompt_alone) - 1  # guidance holds back the prompt's last token
+        if start < 0 or len(token_ids) <= start + 1:
+            return token_ids
+        generated = token_ids[start:]
+        if any(self.tokenizer.is_special_token(t) for t in generated):
+            return token_ids
+        data = self.tokenizer.decode(generated)
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:  # a character cut between tokens: tokenize it once complete
+            return token_ids
+        return token_ids[:start] + list(self.model_obj.tokenize(data, add_bos=False, special=True))
 
     def _reusable(self, token_ids: list[int], alone: Sequence[bool]) -> int:
         """How many leading tokens the KV cache holds as this request would compute them."""

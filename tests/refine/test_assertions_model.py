@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+import citations
 import corpora
 from refine import (
     Assert,
@@ -60,11 +61,12 @@ def test_a_retry_reuses_the_whole_previous_prompt_from_the_cache(embedded_lm, re
     first, retry = prediction.attempts
     assert retry.request.messages[: len(first.request.messages)] == first.request.messages
     assert retry.request.seed != first.request.seed and retry.request.temperature >= 0.7
-    # The first prompt came from llama.cpp's KV cache, and so did the reply up to where its text
-    # tokenizes otherwise than it was generated (the grammar forces "]" where the text has "].").
-    added = retry.response.prompt_tokens - first.response.prompt_tokens
-    assert retry.response.cached_tokens > first.response.prompt_tokens
-    assert retry.response.prompt_tokens - retry.response.cached_tokens < added
+    # The first prompt and the reply came from llama.cpp's KV cache (but for the reply's last token,
+    # sampled and never evaluated): only the appended feedback was evaluated. This reply has
+    # several sentences, so it also shows that the grammar's forced "]" was cached as the text's "].".
+    quoted = first.response.prompt_tokens + first.response.completion_tokens
+    assert len(citations.parse(first.response.text)) > 1
+    assert quoted - 2 <= retry.response.cached_tokens <= quoted
     assert "Say it again in other words." in [v.message for v in prediction.failures]
 
 
