@@ -58,6 +58,7 @@ class _LastLogitsEngine(LlamaCppEngine):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._alone: list[bool] = []  # the kind of each cached token
+        self._n_ctx = self.model_obj.n_ctx()  # a C call per token otherwise
 
     def get_logits(self, token_ids: list[int], include_all_uncached_tokens: bool = False) -> LogitsOutput:
         result = self._logits(token_ids, include_all_uncached_tokens)
@@ -66,7 +67,7 @@ class _LastLogitsEngine(LlamaCppEngine):  # type: ignore[misc]
         return result
 
     def _logits(self, token_ids: list[int], include_all_uncached_tokens: bool) -> LogitsOutput:
-        if include_all_uncached_tokens or not token_ids or self.model_obj.n_ctx() <= len(token_ids):
+        if include_all_uncached_tokens or not token_ids or self._n_ctx <= len(token_ids):
             self._alone = []  # guidance evaluates its own way: nothing cached is reusable after it
             return super().get_logits(token_ids, include_all_uncached_tokens)  # guidance's own checks
         asked = len(token_ids)
