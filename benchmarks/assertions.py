@@ -22,8 +22,8 @@ llama.cpp evaluates only those new tokens. Rows stream to ``--out`` as JSONL; a 
 
     python benchmarks/assertions.py [--data DIR] [--n 100] [--k 5] [--backtracks 2] [--reuse-replies]
 
-``--reuse-replies`` runs the model with ``LlamaCpp(reproducible=False)``: a retry then also reuses
-the cached tokens of the reply it quotes.
+``--reuse-replies`` runs the model with ``LlamaCpp(reproducible=False)``: any cached prefix is
+reused and every prompt is evaluated in batches, so results may depend on the order of calls.
 """
 
 from __future__ import annotations
