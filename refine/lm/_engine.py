@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -127,18 +128,10 @@ class _LastLogitsEngine(LlamaCppEngine):  # type: ignore[misc]
 
     def _reusable(self, token_ids: list[int], alone: Sequence[bool]) -> int:
         """How many leading tokens the KV cache holds as this request would compute them."""
-        old_ids, old_alone = self._cached_token_ids, self._alone
-        limit = min(len(token_ids), len(old_ids), len(old_alone))
-        if token_ids[:limit] == old_ids[:limit] and (self.reuse_decoded or alone[:limit] == old_alone[:limit]):
-            return limit  # the common case, compared at C speed
-        i = 0
-        if self.reuse_decoded:
-            while i < limit and token_ids[i] == old_ids[i]:
-                i += 1
-        else:
-            while i < limit and token_ids[i] == old_ids[i] and alone[i] == old_alone[i]:
-                i += 1
-        return i
+        same: Iterator[bool] = map(operator.eq, token_ids, self._cached_token_ids)
+        if not self.reuse_decoded:
+            same = map(operator.and_, same, map(operator.eq, alone, self._alone))
+        return sum(itertools.takewhile(operator.truth, same))
 
     def _decode(self, token_ids: list[int], begin: int, end: int, *, last: int) -> None:
         batch = self._context.batch
