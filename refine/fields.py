@@ -7,12 +7,17 @@ from JSON equals the original even when its nested models are new classes.
 from __future__ import annotations
 
 import json
+import re
+import types
 import typing
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
+import annotated_types
 import pydantic
+import pydantic_core
 
+from refine._schema_types import canonical_schema
 from refine.errors import SignatureError
 
 __all__ = ["Citations", "FieldKind", "FieldSpec", "InputField", "OutputField", "type_name"]
@@ -48,6 +53,8 @@ def type_name(tp: Any) -> str:
     if typing.get_origin(tp) is Literal:
         return "Literal[" + ", ".join(repr(a) for a in typing.get_args(tp)) + "]"
     origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(type_name(arg) for arg in typing.get_args(tp))
     if origin is not None:
         args = ", ".join(type_name(arg) for arg in typing.get_args(tp))
         return f"{getattr(origin, '__name__', str(origin))}[{args}]"
@@ -55,6 +62,10 @@ def type_name(tp: Any) -> str:
 
 
 def _schema_of(tp: Any, name: str, kind: FieldKind) -> str:
+    where = f"{kind} field {name!r} has type {type_name(tp)}"
+    problem = type_problem(tp)
+    if problem:
+        raise SignatureError(f"{where}: {problem}")
     try:
         schema = pydantic.TypeAdapter(tp).json_schema()
     except (pydantic.PydanticSchemaGenerationError, pydantic.PydanticUserError, TypeError) as exc:
@@ -62,19 +73,107 @@ def _schema_of(tp: Any, name: str, kind: FieldKind) -> str:
             # Inputs are only rendered, never parsed: any Python type will do.
             return json.dumps({"x-python-type": type_name(tp)})
         raise SignatureError(
-            f"output field {name!r} has type {type_name(tp)}, which has no JSON schema: {exc}; "
+            f"{where}, which has no JSON schema: {exc}; "
             "use str, int, float, bool, Literal, an Enum, list[...] or a pydantic BaseModel"
         ) from exc
-    return json.dumps(_canonical(schema), sort_keys=True)
+    except (pydantic_core.SchemaError, AssertionError) as exc:
+        # What type_problem cannot see: a regex only pydantic's engine refuses (a lookaround), or
+        # a broken type inside a dataclass, on which pydantic may assert (Literal[()]).
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        detail = " ".join(lines[1:] if len(lines) > 1 else lines) or type(exc).__name__
+        raise SignatureError(
+            f"{where}, which pydantic cannot build a schema for: {detail}; fix the type or its constraints"
+        ) from exc
+    return json.dumps(canonical_schema(schema), sort_keys=True)
 
 
-def _canonical(schema: Any) -> Any:
-    """Key order and the order of ``required`` carry no meaning; fix both so equal schemas compare equal."""
-    if isinstance(schema, dict):
-        return {k: sorted(v) if k == "required" else _canonical(v) for k, v in schema.items()}
-    if isinstance(schema, list):
-        return [_canonical(v) for v in schema]
-    return schema
+# -- what makes a type unusable, whatever form it was written in ---------------------------------
+_LENGTHS = ("min_length", "max_length")
+_BOUNDS = ("ge", "gt", "le", "lt", "multiple_of")
+# Constraints pydantic does not refuse on the wrong type, but drops (a pattern on a list) or
+# turns into a schema no backend reads (ge on a str becomes {"ge": ...}).
+_APPLIES: dict[Any, tuple[str, ...]] = {
+    str: ("pattern", *_LENGTHS),
+    int: _BOUNDS,
+    float: _BOUNDS,
+    list: _LENGTHS,
+    tuple: _LENGTHS,
+    set: _LENGTHS,
+    frozenset: _LENGTHS,
+    dict: _LENGTHS,
+    bool: (),
+}
+_KEYS = ("pattern", *_LENGTHS, *_BOUNDS)
+_TARGETS = {"pattern": "a str", "min_length": "a str or a collection", "max_length": "a str or a collection"}
+
+
+def type_problem(tp: Any) -> str | None:
+    """Why ``tp`` cannot be a field type, or None. Names the fix; the caller says which field."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is Annotated:
+        return _constraint_problem(args[0], _constraints(args[1:])) or type_problem(args[0])
+    if origin is Literal:
+        return None if args else "Literal[] has no values; list the choices, like Literal['yes', 'no']"
+    if origin is list and len(args) != 1:
+        return "list takes one type, like list[int]"
+    if origin is dict and len(args) != 2:
+        return "dict takes a key type and a value type, like dict[str, int]"
+    if origin is dict and args[0] is not str:
+        return f"dict keys must be str, not {type_name(args[0])}: JSON object keys are strings; use dict[str, ...]"
+    return next((p for p in map(type_problem, args) if p), None)
+
+
+def _constraints(metadata: tuple[Any, ...]) -> dict[str, Any]:
+    """The constraints in ``Annotated`` metadata; later ones win, as in pydantic."""
+    found: dict[str, Any] = {}
+    for item in metadata:
+        for part in item.metadata if isinstance(item, pydantic.fields.FieldInfo) else [item]:
+            for single in part if isinstance(part, annotated_types.GroupedMetadata) else [part]:
+                if isinstance(single, annotated_types.BaseMetadata):
+                    found.update((k, v) for k in _KEYS if (v := getattr(single, k, None)) is not None)
+    return found
+
+
+def _constraint_problem(base: Any, found: dict[str, Any]) -> str | None:
+    problem = next((p for p in (_value_problem(k, v) for k, v in found.items()) if p), None)
+    if problem:
+        return problem
+    applies = _APPLIES.get(typing.get_origin(base) or base)
+    for key in found:
+        if applies is not None and key not in applies:
+            target = _TARGETS.get(key, "an int or float")
+            return f"{key}={found[key]!r} does not apply to {type_name(base)}; it constrains {target}, so remove it"
+    for low, high in (("min_length", "max_length"), ("ge", "le"), ("gt", "lt"), ("ge", "lt"), ("gt", "le")):
+        lo, hi = found.get(low), found.get(high)
+        strict = low == "gt" or high == "lt"  # the bound itself is excluded
+        if lo is not None and hi is not None and (lo >= hi if strict else lo > hi):
+            op, fix = (">=", "<") if strict else (">", "<=")
+            return f"{low}={lo!r} {op} {high}={hi!r}: no value fits; make {low} {fix} {high}"
+    return None
+
+
+def _value_problem(key: str, value: Any) -> str | None:
+    if key == "pattern":
+        return _pattern_problem(value)
+    if key in _LENGTHS:
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        return None if ok else f"{key}={value!r} must be an int >= 0, like {key}=1"
+    number = isinstance(value, int | float) and not isinstance(value, bool) and value == value  # not NaN
+    if key == "multiple_of":
+        return None if number and value > 0 else f"{key}={value!r} must be a number > 0, like {key}=1"
+    return None if number else f"{key}={value!r} must be a number, like {key}=0"
+
+
+def _pattern_problem(pattern: Any) -> str | None:
+    """A pattern must compile under Python's ``re``, which the constraint checkers use."""
+    text = pattern.pattern if isinstance(pattern, re.Pattern) else pattern
+    if not isinstance(text, str):
+        return f"pattern={pattern!r} must be a str regular expression, like pattern=r'^[A-Z]{{3}}$'"
+    try:
+        re.compile(text)
+    except re.error as exc:
+        return f"pattern={text!r} is not a valid regular expression ({exc}); fix it, like pattern=r'^[A-Z]{{3}}$'"
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from refine._context import resolve_lm
+from refine._options import check_bool, check_int, check_number
 from refine.adapter import Demo, Format, parse_reply, render_messages
 from refine.assertions import Rule, Suggest, evaluate
 from refine.constraints import Constraint, JsonSchema
@@ -93,10 +94,11 @@ class Predict:
         temperature: float = 0.0,
         constrained: bool = True,
     ) -> None:
-        if max_backtracks < 0:
-            raise UsageError(f"max_backtracks={max_backtracks} must be >= 0")
-        if max_tokens < 1:
-            raise UsageError(f"max_tokens={max_tokens} must be >= 1")
+        max_backtracks = check_int("max_backtracks", max_backtracks, minimum=0)
+        max_tokens = check_int("max_tokens", max_tokens, minimum=1)
+        temperature = check_number("temperature", temperature, minimum=0.0)
+        strict = check_bool("strict", strict)
+        constrained = check_bool("constrained", constrained)
         for rule in assertions:
             if not isinstance(rule, Rule):
                 raise UsageError(

@@ -10,6 +10,7 @@ from typing import Protocol
 import citations
 from corpora import Passage
 from refine._context import resolve_lm
+from refine._options import check_int
 from refine.assertions import Rule
 from refine.errors import ParseError, UsageError
 from refine.history import Attempt, History
@@ -105,8 +106,11 @@ class CitedRAG:
         max_tokens: int = 512,
         constrained: bool = True,
     ) -> None:
-        if k < 1:
-            raise UsageError(f"k={k} must be >= 1")
+        if not callable(getattr(retriever, "search", None)):
+            raise UsageError(
+                f"retriever={retriever!r} has no search(query, k) method; pass a BM25Retriever or another Retriever"
+            )
+        k = check_int("k", k, minimum=1)
         self.retriever = retriever
         self.k = k
         self.lm = lm
@@ -131,7 +135,8 @@ class CitedRAG:
         backend = resolve_lm(lm or self.lm)
         hits = self.retriever.search(question, k=self.k)
         if not hits:
-            raise UsageError(f"no passage matches question={question!r}; rephrase it with words the corpus uses")
+            shown = repr(question) if len(question) <= 80 else f"{question[:80]!r}... ({len(question)} characters)"
+            raise UsageError(f"no passage matches question={shown}; rephrase it with words the corpus uses")
         passages = [hit.passage for hit in hits]
         try:
             prediction = self.predict(lm=backend, passages=passages, question=question)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from refine._context import resolve_lm
+from refine._options import check_int, check_number
 from refine.errors import AssertionFailed, UsageError
 from refine.history import Prediction
 from refine.lm import LM
@@ -29,12 +30,10 @@ Reward = Callable[[Mapping[str, Any], Prediction], float]
 def _validated(module: Module, N: int, reward: Reward, threshold: float) -> None:
     if not isinstance(module, Module):
         raise UsageError(f"module={module!r} is not a refine.Module; wrap predictors in a Module subclass")
-    if N < 1:
-        raise UsageError(f"N={N} must be >= 1")
+    check_int("N", N, minimum=1)
     if not callable(reward):
         raise UsageError(f"reward={reward!r} is not callable; pass a function (inputs, prediction) -> float")
-    if threshold != threshold:  # NaN
-        raise UsageError("threshold=nan is not a number")
+    check_number("threshold", threshold, infinite=True)
 
 
 def _merge(best: Prediction, tries: list[Prediction]) -> Prediction:

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from corpora import Passage
 from refine._schema_types import type_from_schema
 from refine.errors import SignatureError
-from refine.fields import Citations, Declared, FieldKind, FieldSpec, InputField, OutputField
+from refine.fields import Citations, Declared, FieldKind, FieldSpec, InputField, OutputField, type_problem
 
 __all__ = ["Citations", "FieldKind", "FieldSpec", "InputField", "OutputField", "Signature", "as_signature"]
 
@@ -261,7 +261,13 @@ def _eval_type(node: ast.expr, text: str, spec: str) -> Any:
         args = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         resolved = tuple(_eval_type(arg, text, spec) for arg in args)
         origin = _TYPE_NAMES[node.value.id]
-        return origin[resolved[0]] if len(resolved) == 1 else origin[resolved]
+        alias = origin[resolved[0]] if len(resolved) == 1 else origin[resolved]
+        # list[int, str] is a valid alias at run time, read by pydantic as list[int]: refuse it here,
+        # where the text the user wrote can be quoted, by the rule every field type obeys.
+        problem = type_problem(alias)
+        if problem:
+            raise SignatureError(f"type {text!r} in signature {spec!r}: {problem}")
+        return alias
     raise SignatureError(
         f"type {text!r} in signature {spec!r} is not supported inline; use one of "
         f"{', '.join(_TYPE_NAMES)} (and list[...], dict[...]), or the class form for other types"

@@ -64,6 +64,9 @@ def test_bad_questions_and_settings(retriever):
         rag("  ")
     with pytest.raises(UsageError, match="no passage matches question='zebra'"):
         rag("zebra")
+    with pytest.raises(UsageError, match=r"question='zebrazebra.*\.\.\. \(5000 characters\); rephrase it") as info:
+        rag("zebra" * 1000)
+    assert len(str(info.value)) < 200
     with pytest.raises(UsageError, match="k=0 must be >= 1"):
         CitedRAG(retriever, k=0)
 

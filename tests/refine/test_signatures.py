@@ -58,6 +58,20 @@ def test_subclass_inherits_fields():
         ("q: Foo -> a", "not supported inline"),
         ("q: list[ -> a", "not valid"),
         ("1q -> a", "Python identifier"),
+        # Valid aliases at run time that pydantic would read as list[int] and dict[str, int].
+        (
+            "a: list[int, str] -> b",
+            r"^type 'list\[int, str\]' in signature 'a: list\[int, str\] -> b': "
+            r"list takes one type, like list\[int\]$",
+        ),
+        (
+            "a -> b: dict[str, int, float]",
+            r"^type 'dict\[str, int, float\]' in signature .*: "
+            r"dict takes a key type and a value type, like dict\[str, int\]$",
+        ),
+        ("a: dict[str] -> b", "dict takes a key type and a value type"),
+        ("a: list[dict[int, str]] -> b", r"^type 'list\[dict\[int, str\]\]' .*: dict keys must be str, not int"),
+        ("a: str[int] -> b", "not supported inline"),
     ],
 )
 def test_bad_inline_signatures_say_what_to_fix(spec, message):
@@ -80,3 +94,10 @@ def test_missing_field_lookup_lists_fields():
 def test_as_signature_refuses_other_values():
     with pytest.raises(SignatureError, match="not a signature"):
         as_signature(42)  # type: ignore[arg-type]
+
+
+def test_a_bare_passage_field_survives_json():
+    sig = Signature("passage: Passage, question -> answer")
+    again = Signature.from_json(sig.to_json())
+    assert again == sig and again.field("passage").type is Passage
+    assert str(again) == "passage: Passage, question: str -> answer: str"

@@ -210,3 +210,71 @@ def test_json_format_under_the_signature_schema_parses_on_the_embedded_model(emb
     reply = embedded_lm.complete(LMRequest(messages, constraint=JsonSchema.of(json_schema(sig)), max_tokens=200))
     values = parse_reply(sig, reply.text, format="json")
     assert set(values) == {"answer", "confidence", "tags"} and isinstance(values["confidence"], float)
+
+
+# -- round trips the signature property found broken (issue 11) -------------------------------------
+class Excerpt(Signature):
+    passage: Passage = InputField()
+    question: str = InputField()
+    answer: str = OutputField()
+
+
+def test_a_bare_passage_field_survives_json_in_class_form():
+    again = Signature.from_json(Excerpt().to_json())
+    assert again == Excerpt() and again.field("passage").type is Passage
+
+
+class Level(enum.Enum):
+    """How sure the answer is."""
+
+    LOW = 1
+    HIGH = 2
+
+
+class Reserved(enum.Enum):
+    MRO = "mro"  # a value Python refuses as a member name
+    HIDDEN = "_hidden"
+
+
+class Tree(pydantic.BaseModel):
+    label: str
+    children: list[Tree] = []
+
+
+class Awkward(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(title="Shown", extra="forbid")
+
+    mood: Literal["up", "down"]  # a Literal field is no Enum named Mood
+    tags: list[str] = pydantic.Field(default_factory=list)  # optional, with no default in the schema
+    schema_: int = pydantic.Field(alias="schema", title="Schema of it")  # shadows BaseModel.schema
+    level: Level = Level.LOW
+
+
+@pytest.mark.parametrize(
+    "tp",
+    [
+        Level,  # int values: Enum(..., type=object) has no MRO
+        Reserved,
+        Tree,  # a model that contains itself: RecursionError
+        Awkward,
+        list[Awkward],  # a "$defs" key that differs from the title
+        Annotated[int, pydantic.Field(description="a year", ge=0)],
+        Annotated[dict[str, int], pydantic.Field(min_length=1)],
+        Literal[True, False] | None,
+        tuple[int, str],
+        set[str],
+    ],
+)
+def test_typed_fields_survive_json(tp):
+    sig = Signature().append("x", "output", tp)
+    again = Signature.from_json(sig.to_json())
+    assert again.field("x").json_schema == sig.field("x").json_schema
+    assert again == sig
+
+
+def test_a_literal_union_keeps_its_order_whatever_typing_cached():
+    # typing caches Union[...] by equality, and Literal[False, True] == Literal[True, False].
+    Signature.from_json(Signature().append("x", "output", dict[str, Literal[False, True]] | None).to_json())
+    sig = Signature().append("x", "output", dict[str, Literal[True, False]] | None)
+    again = Signature.from_json(Signature.from_json(sig.to_json()).to_json())
+    assert again == sig
