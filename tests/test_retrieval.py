@@ -9,6 +9,7 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,6 +18,7 @@ import refine.retrieval
 from corpora import Passage
 from refine.errors import IndexCorrupt, UsageError
 from refine.retrieval import BM25Retriever, Hit
+from refine.retrieval._store import _file_entry
 from refine.retrieval._tokens import TokenConfig, make_tokenizer
 
 CORPUS = (
@@ -123,9 +125,10 @@ def test_repeated_query_words_count_once(retriever: BM25Retriever) -> None:
     [
         (0, "k=0 must be >= 1"),
         (-3, "k=-3 must be >= 1"),
-        ("3", "k='3' must be an int >= 1"),
-        (2.0, "k=2.0 must be an int >= 1"),
-        (True, "k=True must be an int >= 1"),
+        ("3", "k='3' must be an int >= 1, e.g. k=3"),
+        (2.0, "k=2.0 must be an int >= 1, e.g. k=2"),
+        (True, "k=True must be an int >= 1, e.g. k=1"),
+        (None, "k=None must be an int >= 1, e.g. k=1"),
     ],
 )
 def test_bad_k_is_refused(retriever: BM25Retriever, k: object, message: str) -> None:
@@ -139,6 +142,12 @@ def test_k_limits_and_larger_k_returns_every_match(retriever: BM25Retriever) -> 
     assert len(retriever.search(query, k=4)) == 4
     everything = retriever.search(query, k=1_000)
     assert sorted(ids(everything)) == sorted(p.id for p in CORPUS)
+
+
+def test_k_may_be_a_numpy_int(retriever: BM25Retriever) -> None:
+    """As every other int option (refine._options.check_int): an index computed with numpy will do."""
+    query = "cats dogs marathon python tea owls"
+    assert retriever.search(query, k=np.int64(2)) == retriever.search(query, k=2)
 
 
 def test_default_k_is_five(retriever: BM25Retriever) -> None:
@@ -193,9 +202,7 @@ def test_search_invariants(texts: list[str], query: str, k: int) -> None:
 
 
 def test_build_refuses_an_empty_corpus() -> None:
-    with pytest.raises(
-        UsageError, match=re.escape("passages=() is empty; an index needs at least one Passage")
-    ):
+    with pytest.raises(UsageError, match=re.escape("passages=() is empty; an index needs at least one Passage")):
         BM25Retriever.build([])
 
 
@@ -212,9 +219,7 @@ def test_build_refuses_duplicate_ids() -> None:
 
 
 def test_build_refuses_unknown_stemmer_and_stopwords() -> None:
-    with pytest.raises(
-        UsageError, match=r"^stemmer='klingon' is not a PyStemmer algorithm; use one of arabic, "
-    ):
+    with pytest.raises(UsageError, match=r"^stemmer='klingon' is not a PyStemmer algorithm; use one of arabic, "):
         BM25Retriever.build(CORPUS, stemmer="klingon")
     with pytest.raises(UsageError, match=r"^stopwords='xx' is not a known stopword list; use a language"):
         BM25Retriever.build(CORPUS, stopwords="xx")
@@ -252,9 +257,7 @@ def test_build_logs_time_and_size(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="refine.retrieval"):
         BM25Retriever.build(CORPUS)
     messages = [r.getMessage() for r in caplog.records if r.name.startswith("refine.retrieval")]
-    assert any(
-        re.fullmatch(r"indexed 6 passages \(\d+ terms, [\d.]+ MB of scores\) in [\d.]+s", m) for m in messages
-    )
+    assert any(re.fullmatch(r"indexed 6 passages \(\d+ terms, [\d.]+ MB of scores\) in [\d.]+s", m) for m in messages)
 
 
 # --- save and load ---------------------------------------------------------------------------------
@@ -280,20 +283,23 @@ def test_folder_layout(saved: Path) -> None:
             "params.index.json",
             "vocab.index.json",
             "passages.jsonl",
+            "passages.offsets.npy",
             "refine-index.json",
         ]
     )
     manifest = json.loads((saved / "refine-index.json").read_text())
-    assert manifest["format"] == "refine-bm25" and manifest["version"] == 1 and manifest["count"] == 6
+    assert manifest["format"] == "refine-bm25" and manifest["version"] == 2 and manifest["count"] == 6
     assert (manifest["stemmer"], manifest["stopwords"]) == ("english", "en")
-    assert len(manifest["fingerprint"]) == 64
+    assert (manifest["digest"], manifest["block_size"]) == ("blake2b-128", 1 << 20)
+    assert set(manifest["files"]) == {p.name for p in saved.iterdir()} - {"refine-index.json"}
+    for name, entry in manifest["files"].items():
+        assert entry["size"] == (saved / name).stat().st_size
+        assert [len(digest) for digest in entry["blocks"]] == [32]  # one block each, 128-bit blake2b
 
 
 def test_round_trip_keeps_metadata_settings_and_odd_characters(tmp_path: Path) -> None:
     passages = [
-        Passage(
-            id="a", title="Line\u2028separator", text="caf\u00e9 text\nwith a newline", metadata={"page": 3}
-        ),
+        Passage(id="a", title="Line\u2028separator", text="caf\u00e9 text\nwith a newline", metadata={"page": 3}),
         Passage(id="b", title="", text="plain words"),
     ]
     built = BM25Retriever.build(passages, stemmer=None, stopwords=["plain"])
@@ -314,18 +320,14 @@ def test_save_replaces_an_older_index(tmp_path: Path, retriever: BM25Retriever) 
 
 def test_save_refuses_a_foreign_non_empty_folder(tmp_path: Path, retriever: BM25Retriever) -> None:
     (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(
-        UsageError, match=re.escape(f"folder='{tmp_path}' is not empty and holds no refine index")
-    ):
+    with pytest.raises(UsageError, match=re.escape(f"folder='{tmp_path}' is not empty and holds no refine index")):
         retriever.save(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
 
 
 def test_save_refuses_the_folder_it_is_mapped_from(saved: Path) -> None:
     loaded = BM25Retriever.load(saved, mmap=True)
-    with pytest.raises(
-        UsageError, match=re.escape(f"folder='{saved}' is the folder this index is memory-mapped")
-    ):
+    with pytest.raises(UsageError, match=re.escape(f"folder='{saved}' is the folder this index is memory-mapped")):
         loaded.save(saved)
     BM25Retriever.load(saved, mmap=False).save(saved)  # a copy in memory may overwrite its source
     assert loaded.search("cats") == BM25Retriever.load(saved).search("cats")
@@ -356,8 +358,7 @@ def test_foreign_folder(tmp_path: Path) -> None:
     (tmp_path / "random.bin").write_bytes(bytes(range(256)))
     (tmp_path / "params.index.json").write_text("{}")
     expected = (
-        f"'{tmp_path}' is not a refine index (no refine-index.json); "
-        "build one with `refine index PATH --out DIR`"
+        f"'{tmp_path}' is not a refine index (no refine-index.json); build one with `refine index PATH --out DIR`"
     )
     with pytest.raises(IndexCorrupt, match=f"^{re.escape(expected)}$"):
         BM25Retriever.load(tmp_path)
@@ -402,6 +403,12 @@ def test_truncated_file(saved: Path, name: str) -> None:
         BM25Retriever.load(saved)
 
 
+def reseal(folder: Path, name: str) -> None:
+    """Make the manifest agree with ``name`` as it is now, as a buggy writer would have."""
+    manifest = json.loads((folder / "refine-index.json").read_text())
+    set_manifest(folder, files={name: _file_entry(folder / name, manifest["block_size"])})
+
+
 def set_manifest(folder: Path, **changes: object) -> None:
     path = folder / "refine-index.json"
     manifest = json.loads(path.read_text())
@@ -416,19 +423,26 @@ def set_manifest(folder: Path, **changes: object) -> None:
 @pytest.mark.parametrize("mmap", [True, False])
 @pytest.mark.parametrize("name", ["data.csc.index.npy", "indptr.csc.index.npy"])
 def test_truncated_array_that_the_manifest_agrees_with(saved: Path, name: str, mmap: bool) -> None:
-    """Even when the sizes were edited to match, numpy's failure becomes IndexCorrupt."""
+    """Even when the sizes and digests were edited to match, numpy's failure becomes IndexCorrupt."""
     path = saved / name
     path.write_bytes(path.read_bytes()[:100])
-    set_manifest(saved, files={name: 100})
-    with pytest.raises(
-        IndexCorrupt, match=r"^index folder '.*' is damaged: bm25s cannot load it \(ValueError: "
-    ):
+    reseal(saved, name)
+    with pytest.raises(IndexCorrupt, match=r"^index folder '.*' is damaged: bm25s cannot load it \(ValueError: "):
+        BM25Retriever.load(saved, mmap=mmap)
+
+
+@pytest.mark.parametrize("mmap", [True, False])
+@pytest.mark.parametrize("name", ["data.csc.index.npy", "params.index.json"])
+def test_empty_file_that_the_manifest_agrees_with(saved: Path, name: str, mmap: bool) -> None:
+    (saved / name).write_bytes(b"")
+    reseal(saved, name)
+    with pytest.raises(IndexCorrupt, match=r"^index folder '.*' is damaged: bm25s cannot load it \("):
         BM25Retriever.load(saved, mmap=mmap)
 
 
 def test_garbage_vocab_that_the_manifest_agrees_with(saved: Path) -> None:
     (saved / "vocab.index.json").write_text("not json")
-    set_manifest(saved, files={"vocab.index.json": 8})
+    reseal(saved, "vocab.index.json")
     with pytest.raises(IndexCorrupt, match=r"is damaged: bm25s cannot load it \(JSONDecodeError: "):
         BM25Retriever.load(saved)
 
@@ -436,56 +450,65 @@ def test_garbage_vocab_that_the_manifest_agrees_with(saved: Path) -> None:
 def test_edited_passages(saved: Path) -> None:
     path = saved / "passages.jsonl"
     path.write_text(path.read_text().replace("Cats purr", "Cats hiss"))  # same length
-    problem = "passages.jsonl does not match the fingerprint in refine-index.json (edited or replaced)"
+    size = path.stat().st_size
+    problem = f"passages.jsonl bytes 0..{size - 1} do not match their digest in refine-index.json (modified)"
     with pytest.raises(IndexCorrupt, match=damaged(saved, problem)):
-        BM25Retriever.load(saved)
+        BM25Retriever.load(saved, mmap=False)
+    mapped = BM25Retriever.load(saved)  # checks the file as hits read it
+    with pytest.raises(IndexCorrupt, match=damaged(saved, problem)):
+        mapped.search("cats")
+    with pytest.raises(IndexCorrupt, match=damaged(saved, problem)):
+        _ = mapped.passages
 
 
 def test_count_mismatch(saved: Path) -> None:
     set_manifest(saved, count=7)
-    problem = "passages.jsonl holds 6 passages but refine-index.json says count=7"
+    problem = "the BM25 index holds num_docs=6 but refine-index.json says count=7"
+    with pytest.raises(IndexCorrupt, match=damaged(saved, problem)):
+        BM25Retriever.load(saved)
+
+
+def test_offsets_that_disagree_with_the_passages(saved: Path) -> None:
+    np.save(saved / "passages.offsets.npy", np.array([0, 5, 9, 20, 30, 40, 50], dtype=np.int64))
+    reseal(saved, "passages.offsets.npy")
+    size = (saved / "passages.jsonl").stat().st_size
+    problem = f"passages.offsets.npy does not split the {size} bytes of passages.jsonl into 6 lines"
     with pytest.raises(IndexCorrupt, match=damaged(saved, problem)):
         BM25Retriever.load(saved)
 
 
 def test_passages_that_disagree_with_the_arrays(saved: Path, tmp_path: Path) -> None:
-    """passages.jsonl and its manifest from a different index: the arrays give it away."""
+    """passages.jsonl and its manifest entries from a different index: the arrays give it away."""
     other = tmp_path / "other"
     BM25Retriever.build(CORPUS[:4]).save(other)
-    shutil.copy(other / "passages.jsonl", saved / "passages.jsonl")
     manifest = json.loads((other / "refine-index.json").read_text())
-    set_manifest(
-        saved,
-        count=4,
-        fingerprint=manifest["fingerprint"],
-        files={"passages.jsonl": manifest["files"]["passages.jsonl"]},
-    )
+    for name in ("passages.jsonl", "passages.offsets.npy"):
+        shutil.copy(other / name, saved / name)
+    files = {name: manifest["files"][name] for name in ("passages.jsonl", "passages.offsets.npy")}
+    set_manifest(saved, count=4, files=files)
     problem = "the BM25 index holds num_docs=6 but refine-index.json says count=4"
     with pytest.raises(IndexCorrupt, match=damaged(saved, problem)):
         BM25Retriever.load(saved)
 
 
-def test_wrong_manifest_version(saved: Path) -> None:
-    set_manifest(saved, version=2)
-    expected = f"index folder '{saved}' has version=2, but this refine reads version 1{rebuild_hint(saved)}"
+@pytest.mark.parametrize("version", [1, 3, "2"])
+def test_wrong_manifest_version(saved: Path, version: object) -> None:
+    set_manifest(saved, version=version)
+    expected = f"index folder '{saved}' has version={version!r}, but this refine reads version 2{rebuild_hint(saved)}"
     with pytest.raises(IndexCorrupt, match=f"^{re.escape(expected)}$"):
         BM25Retriever.load(saved)
 
 
 def test_wrong_manifest_format(saved: Path) -> None:
     set_manifest(saved, format="faiss")
-    expected = (
-        f"'{saved}' is not a refine BM25 index (format='faiss', expected 'refine-bm25'){rebuild_hint(saved)}"
-    )
+    expected = f"'{saved}' is not a refine BM25 index (format='faiss', expected 'refine-bm25'){rebuild_hint(saved)}"
     with pytest.raises(IndexCorrupt, match=f"^{re.escape(expected)}$"):
         BM25Retriever.load(saved)
 
 
 def test_manifest_that_is_not_json(saved: Path) -> None:
     (saved / "refine-index.json").write_text('{"format": "refine-bm25", ')
-    with pytest.raises(
-        IndexCorrupt, match=r"is damaged: refine-index.json cannot be read \(JSONDecodeError: "
-    ):
+    with pytest.raises(IndexCorrupt, match=r"is damaged: refine-index.json cannot be read \(JSONDecodeError: "):
         BM25Retriever.load(saved)
 
 
@@ -493,7 +516,17 @@ def test_manifest_that_is_not_json(saved: Path) -> None:
     ("changes", "problem"),
     [
         ({"count": "6"}, "refine-index.json has count='6', expected a int"),
-        ({"fingerprint": None}, "refine-index.json has fingerprint=None, expected a str"),
+        ({"digest": "sha256"}, "refine-index.json has digest='sha256', expected 'blake2b-128'"),
+        ({"block_size": 0}, "refine-index.json has block_size=0, expected a positive int"),
+        ({"block_size": "1"}, "refine-index.json has block_size='1', expected a int"),
+        (
+            {"files": {"params.index.json": {"size": 3}}},
+            "refine-index.json does not list the size and block digests of params.index.json",
+        ),
+        (
+            {"files": {"vocab.index.json": 12}},
+            "refine-index.json does not list the size and block digests of vocab.index.json",
+        ),
         (
             {"stemmer": "klingon"},
             "refine-index.json has a bad tokenizer setting (UsageError: stemmer='klingon'",
@@ -517,9 +550,7 @@ def pydoc_passages() -> list[Passage]:
     for topic, body in sorted(topics.items()):
         paragraphs = [" ".join(p.split()) for p in body.split("\n\n")]
         for number, paragraph in enumerate(p for p in paragraphs if p):
-            passages.append(
-                Passage(id=f"{topic}-{number}", title=topic, text=paragraph, metadata={"topic": topic})
-            )
+            passages.append(Passage(id=f"{topic}-{number}", title=topic, text=paragraph, metadata={"topic": topic}))
     return passages
 
 

@@ -6,13 +6,16 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import bm25s
 import numpy as np
 
 from corpora import Passage
+from refine._options import check_bool, check_int
 from refine.errors import UsageError
+from refine.retrieval._blocks import ScoreGuard
 from refine.retrieval._progress import build_progress, wants_progress
 from refine.retrieval._store import read_index, write_index
 from refine.retrieval._tokens import QueryEncoder, TokenConfig, make_tokenizer
@@ -83,17 +86,19 @@ class BM25Retriever:
     def __init__(
         self,
         bm25: bm25s.BM25,
-        passages: tuple[Passage, ...],
+        passages: Sequence[Passage],
         config: TokenConfig,
         *,
         mapped_from: Path | None = None,
+        guard: ScoreGuard | None = None,
     ) -> None:
         """Internal: use :meth:`build` or :meth:`load`."""
         self._bm25 = bm25
-        self._passages = passages
+        self._passages = passages  # a saved index parses a passage when a hit needs it
         self._config = config
         self._encoder = QueryEncoder(config, bm25.vocab_dict)
         self._mapped_from = mapped_from
+        self._guard = guard
 
     @classmethod
     def build(
@@ -137,12 +142,14 @@ class BM25Retriever:
 
     @classmethod
     def load(cls, folder: str | Path, *, mmap: bool = True) -> BM25Retriever:
-        """Open an index written by :meth:`save`; ``mmap`` maps the score arrays instead of reading them.
+        """Open an index written by :meth:`save`; ``mmap`` maps its files instead of reading them.
 
-        Raises :class:`refine.errors.IndexCorrupt` for a missing, foreign or damaged folder.
+        Raises :class:`refine.errors.IndexCorrupt` for a missing, foreign or damaged folder. With
+        ``mmap=True`` the large files are verified block by block as searches read them, so a
+        damaged block raises :class:`~refine.errors.IndexCorrupt` from the first :meth:`search`
+        that needs it; ``mmap=False`` verifies everything here.
         """
-        if not isinstance(mmap, bool):
-            raise UsageError(f"mmap={mmap!r} must be True or False")
+        mmap = check_bool("mmap", mmap)
         path = Path(folder)
         started = time.perf_counter()
         stored = read_index(path, mmap=mmap)
@@ -153,10 +160,15 @@ class BM25Retriever:
             mmap,
             time.perf_counter() - started,
         )
-        return cls(stored.bm25, stored.passages, stored.config, mapped_from=path.resolve() if mmap else None)
+        mapped_from = path.resolve() if mmap else None
+        return cls(stored.bm25, stored.passages, stored.config, mapped_from=mapped_from, guard=stored.scores)
 
     def save(self, folder: str | Path) -> None:
-        """Write the index to ``folder`` (created if needed; an older refine index there is replaced)."""
+        """Write the index to ``folder`` (created if needed).
+
+        An index already there is replaced only once the new one is complete: an error or Ctrl-C
+        while saving leaves it as it was.
+        """
         path = Path(folder)
         if self._mapped_from is not None and path.resolve() == self._mapped_from:
             raise UsageError(
@@ -174,23 +186,22 @@ class BM25Retriever:
         """
         if not isinstance(query, str):
             raise UsageError(f"query={query!r} must be a str")
-        if isinstance(k, bool) or not isinstance(k, int):
-            raise UsageError(f"k={k!r} must be an int >= 1")
-        if k < 1:
-            raise UsageError(f"k={k} must be >= 1")
+        k = check_int("k", k, minimum=1)
         term_ids = self._encoder.encode(query)
         if not term_ids:
             return ()
+        if self._guard is not None:
+            self._guard.check(term_ids)  # damaged bytes raise IndexCorrupt before bm25s reads them
         scores = self._bm25.get_scores_from_ids(term_ids)
         return tuple(
             Hit(passage=self._passages[index], score=float(scores[index]), rank=rank)
             for rank, index in enumerate(_top(scores, k).tolist(), start=1)
         )
 
-    @property
+    @cached_property
     def passages(self) -> tuple[Passage, ...]:
-        """The indexed passages, in index order."""
-        return self._passages
+        """The indexed passages, in index order (for a saved index, all parsed on first use)."""
+        return tuple(self._passages)
 
     def __len__(self) -> int:
         return len(self._passages)
