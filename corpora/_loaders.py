@@ -49,7 +49,10 @@ def load_jsonl(path: str | os.PathLike[str]) -> tuple[Passage, ...]:
                 raise CorpusError(f"{where}: {key!r} must be a {kind.__name__}, got {value!r}; {_JSONL_FIX}")
         if not row["text"].strip():
             raise CorpusError(f"{where}: 'text' is blank; drop the line or give it some text")
-        passage = Passage.from_dict(row)
+        try:
+            passage = Passage.from_dict(row)
+        except CorpusError as exc:
+            raise CorpusError(f"{where}: {exc}") from exc
         if passage.id in first_line:
             raise CorpusError(
                 f"{where}: duplicate passage id {passage.id!r} (first on line {first_line[passage.id]}); "

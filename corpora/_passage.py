@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
+from corpora._text import encoding_problem
 from corpora.errors import CorpusError
 
 __all__ = ["Passage", "stable_id"]
@@ -16,7 +17,8 @@ __all__ = ["Passage", "stable_id"]
 
 def stable_id(title: str, text: str, *, prefix: str = "p") -> str:
     """A short id that depends only on the content, so it survives reloading and reordering."""
-    digest = hashlib.blake2b(f"{title}\x1f{text}".encode(), digest_size=6).hexdigest()
+    # surrogatepass: text that is not UTF-8 still gets an id, and Passage then says what is wrong with it.
+    digest = hashlib.blake2b(f"{title}\x1f{text}".encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
     return f"{prefix}{digest}"
 
 
@@ -52,6 +54,8 @@ class Passage:
             value = getattr(self, name)
             if not isinstance(value, str):
                 raise CorpusError(f"Passage {name}={value!r} must be a str")
+            if problem := encoding_problem(value):
+                raise CorpusError(f"Passage {name}={value[:60]!r} holds {problem}; pass text decoded from UTF-8")
         if not self.id:
             raise CorpusError("Passage id='' must be non-empty; use corpora.stable_id(title, text)")
         object.__setattr__(self, "metadata", _freeze(self.metadata))

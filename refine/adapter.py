@@ -16,7 +16,8 @@ from typing import Any, Literal
 import pydantic
 
 from corpora import Passage
-from refine.errors import ParseError, SignatureError
+from corpora._text import encoding_problem
+from refine.errors import ParseError, SignatureError, UsageError
 from refine.lm import Message
 from refine.signatures import FieldSpec, Signature
 
@@ -82,6 +83,11 @@ def _user_prompt(fields: Iterable[FieldSpec], values: Mapping[str, Any]) -> str:
     blocks = []
     for spec in fields:
         text = render_value(values[spec.name])
+        if problem := encoding_problem(text):
+            raise UsageError(
+                f"input {spec.name!r} holds {problem}; a model reads UTF-8 text, so decode it as UTF-8 first "
+                "(errors='replace' keeps the rest of it)"
+            )
         sep = "\n" if "\n" in text else " "
         blocks.append(f"{spec.label}:{sep}{text}")
     return "\n\n".join(blocks)
@@ -147,6 +153,8 @@ def _parse_json(signature: Signature, text: str) -> dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ParseError(f"the reply is not JSON ({exc.msg} at position {exc.pos})", text=text) from exc
+    except RecursionError as exc:  # json.loads recurses once per level of nesting
+        raise ParseError("the reply is JSON nested too deeply to read; reply with one flat object", text=text) from exc
     if not isinstance(data, dict):
         raise ParseError(f"the reply is JSON but not an object: {text[:60]!r}", text=text)
     missing = [f.name for f in signature.outputs if f.name not in data]
@@ -170,6 +178,17 @@ def _first_error(exc: pydantic.ValidationError) -> str:
     return str(errors[0]["msg"]) if errors else str(exc)
 
 
+# Labels match case-insensitively in ASCII only: under Unicode folding "An\u017fwer" (a long s) matches "Answer",
+# which reads as a typo to the model and to the user alike, so it is a malformed reply.
+_LABEL_FLAGS = re.IGNORECASE | re.ASCII
+
+
+def _label_pattern(signature: Signature) -> re.Pattern[str]:
+    """A field label at the start of a line; the group ``f<i>`` that matched names output ``i``."""
+    labels = "|".join(f"(?P<f{i}>{re.escape(f.label)})" for i, f in enumerate(signature.outputs))
+    return re.compile(rf"^[ \t]*(?:{labels})[ \t]*:", _LABEL_FLAGS | re.MULTILINE)
+
+
 def parse_reply(signature: Signature, text: str, *, format: Format = "fields") -> dict[str, Any]:
     """The output fields of ``signature`` read from a reply, or a :class:`ParseError` naming the field."""
     if format == "json":
@@ -177,17 +196,14 @@ def parse_reply(signature: Signature, text: str, *, format: Format = "fields") -
     outputs = signature.outputs
     if len(outputs) == 1:
         spec = outputs[0]
-        body = re.sub(rf"^\s*{re.escape(spec.label)}\s*:", "", text, count=1, flags=re.IGNORECASE)
+        body = re.sub(rf"^\s*{re.escape(spec.label)}\s*:", "", text, count=1, flags=_LABEL_FLAGS)
         if not body.strip():
             raise ParseError(f"the reply is empty; expected the {spec.name!r} field", text=text, field=spec.name)
         return {spec.name: _convert(spec, body, text)}
-    labels = "|".join(re.escape(f.label) for f in outputs)
-    pattern = re.compile(rf"^[ \t]*({labels})[ \t]*:", re.IGNORECASE | re.MULTILINE)
     found: dict[str, str] = {}
-    matches = list(pattern.finditer(text))
-    by_label = {f.label.lower(): f for f in outputs}
+    matches = list(_label_pattern(signature).finditer(text))
     for i, match in enumerate(matches):
-        spec = by_label[match.group(1).lower()]
+        spec = outputs[int(str(match.lastgroup)[1:])]
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         found.setdefault(spec.name, text[match.end() : end])
     missing = [f.name for f in outputs if f.name not in found]

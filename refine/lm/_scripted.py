@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Iterable
 from typing import TypeAlias
 
 from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Quote, Regex, Seq, Substring, constraint_kinds
-from refine.errors import LMError
+from refine.errors import LMError, UsageError
 from refine.lm._types import LMRequest, LMResponse, require_support
 
 __all__ = ["Reply", "ScriptedLM"]
@@ -30,7 +30,15 @@ class ScriptedLM:
         supports: Collection[type] = (Regex, Choice, JsonSchema, Substring, Quote, Seq, OneOf),
         name: str = "scripted",
     ) -> None:
+        if isinstance(replies, str):
+            raise UsageError(f"replies={replies[:60]!r} is one string; pass a list of replies, e.g. [{replies[:20]!r}]")
         self._replies = list(replies)
+        for number, reply in enumerate(self._replies, 1):
+            if not (isinstance(reply, str) or callable(reply)):
+                raise UsageError(
+                    f"ScriptedLM reply {number} is {reply!r} ({type(reply).__name__}); each reply must be "
+                    "the reply text as a str, or a function of the LMRequest that returns one"
+                )
         self._supported = tuple(supports)
         self._name = name
         self._lock = threading.Lock()
@@ -55,6 +63,11 @@ class ScriptedLM:
             self.requests.append(request)
             reply = self._replies[index]
         text = reply(request) if callable(reply) else reply
+        if not isinstance(text, str):
+            raise UsageError(
+                f"ScriptedLM reply {index + 1} is a function that returned {text!r} ({type(text).__name__}); "
+                "a reply function must return the reply text as a str"
+            )
         if request.constraint is not None and not request.constraint.matches(text):
             raise LMError(
                 f"scripted reply {index + 1} ({text[:60]!r}) breaks the request's constraint "

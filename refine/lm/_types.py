@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol, runtime_checkable
 
+from corpora._text import encoding_problem
+from refine._options import check_int, check_number
 from refine.constraints import Constraint
 from refine.errors import UnsupportedConstraint, UsageError
 
@@ -32,6 +34,11 @@ class Message:
             raise UsageError(f"Message role={self.role!r} must be one of {', '.join(_ROLES)}")
         if not isinstance(self.content, str):
             raise UsageError(f"Message content={self.content!r} must be a str")
+        if problem := encoding_problem(self.content):
+            raise UsageError(
+                f"Message content {self.content[:60]!r} holds {problem}; a model reads UTF-8 text, so decode "
+                "the input as UTF-8 first (errors='replace' keeps the rest of it)"
+            )
         if self.generated and self.role != "assistant":
             raise UsageError(f"Message(role={self.role!r}, generated=True): only an assistant turn is generated")
 
@@ -52,10 +59,14 @@ class LMRequest:
         object.__setattr__(self, "stop", tuple(self.stop))
         if not self.messages:
             raise UsageError("LMRequest(messages=()) needs at least one message")
-        if self.max_tokens < 1:
-            raise UsageError(f"max_tokens={self.max_tokens} must be >= 1")
-        if self.temperature < 0:
-            raise UsageError(f"temperature={self.temperature} must be >= 0")
+        for position, message in enumerate(self.messages):
+            if not isinstance(message, Message):
+                raise UsageError(f"messages[{position}]={message!r} must be a Message, e.g. Message('user', 'text')")
+        if not all(isinstance(text, str) for text in self.stop):
+            raise UsageError(f"stop={self.stop!r} must be strings, e.g. stop=('\\n',)")
+        object.__setattr__(self, "max_tokens", check_int("max_tokens", self.max_tokens, minimum=1))
+        object.__setattr__(self, "temperature", check_number("temperature", self.temperature, minimum=0.0))
+        object.__setattr__(self, "seed", check_int("seed", self.seed, minimum=0))
 
     def with_messages(self, *messages: Message) -> LMRequest:
         """The same request with ``messages`` appended; the original prompt stays a prefix."""

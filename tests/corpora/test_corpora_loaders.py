@@ -122,6 +122,21 @@ def test_jsonl_not_utf8(tmp_path: Path) -> None:
         load_jsonl(path)
 
 
+def test_jsonl_lone_surrogate_escape_names_the_line(tmp_path: Path) -> None:
+    # JSON's "\udcff" escape decodes to a str that cannot be encoded: refused where it comes in.
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"text": "ok"}\n{"title": "x", "text": "bad \\udcff here"}\n')
+    with pytest.raises(CorpusError, match=r"c\.jsonl:2: Passage text='bad \\udcff here' holds the byte\(s\) b'\\xff'"):
+        load_jsonl(path)
+
+
+@pytest.mark.parametrize("text", ["a\udcff b", "x\ud800"])
+def test_a_passage_holds_text_that_can_be_encoded(text: str) -> None:
+    with pytest.raises(CorpusError, match=r"holds .* at character 1; pass text decoded from UTF-8"):
+        Passage.create("t", text)
+    assert Passage.create("t", "caf\u00e9 \U0001f600").text == "caf\u00e9 \U0001f600"
+
+
 def test_jsonl_gz_that_is_not_gzip(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl.gz"
     path.write_text('{"text": "plain"}\n', encoding="utf-8")

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corpora import Passage
-from refine import ParseError, Signature, SignatureError
+from refine import ParseError, Predict, ScriptedLM, Signature, SignatureError
 from refine.adapter import Demo, format_passages, parse_reply, render_messages
 
 PASSAGES = [Passage.create("Cats", "Cats purr."), Passage.create("Dogs", "Dogs bark.")]
@@ -51,3 +53,53 @@ def test_parse_errors_are_typed_and_name_the_field():
     assert info.value.text == "Answer: Paris\nConfidence: high"
     with pytest.raises(ParseError, match="reply is empty"):
         parse_reply(Signature("q -> a"), "   ")
+
+
+@pytest.mark.parametrize("reply", ["An\u017fwer: Paris\nConfidence: 0.9", "Answer: Paris\nConf\u0131dence: 0.9"])
+def test_a_label_that_matches_only_under_unicode_folding_is_a_parse_error(reply):
+    sig = Signature("question -> answer, confidence: float")
+    with pytest.raises(ParseError, match="lacks field"):
+        parse_reply(sig, reply)
+
+
+def test_a_folded_label_is_retried_with_feedback_and_keeps_its_attempts():
+    lm = ScriptedLM(["An\u017fwer: Paris\nConfidence: 0.9", "Answer: Paris\nConfidence: 0.9"], supports=())
+    prediction = Predict("question -> answer, confidence: float", lm=lm)(question="Capital of France?")
+    assert prediction.answer == "Paris" and len(prediction.attempts) == 2
+    assert "lacks field 'answer'" in prediction.attempts[0].feedback
+
+
+def test_deeply_nested_json_is_a_parse_error():
+    sig = Signature("question -> answer, tags: list[str]")
+    with pytest.raises(ParseError, match="nested too deeply"):
+        parse_reply(sig, "[" * 100_000, format="json")
+    with pytest.raises(ParseError):
+        parse_reply(sig, "Answer: a\nTags: " + "[" * 100_000)
+
+
+SIGNATURES = [
+    Signature("question -> answer"),
+    Signature("question -> answer, confidence: float"),
+    Signature("question -> answer, n: int, ok: bool, tags: list[str], extra: dict[str, int]"),
+]
+LABEL_TEXT = st.lists(
+    st.one_of(
+        st.text(max_size=12),
+        st.sampled_from(
+            ["Answer:", "answer :", "ANSWER:", "An\u017fwer:", "Conf\u0131dence:", "N:", "Ok:", "Tags:", "Extra:"]
+        ),
+        st.sampled_from(["\n", " ", "[", "{", "}", "]", '"', "0.9", "true", "[1, 2]", '{"a": 1}', "\u212a"]),
+    ),
+    max_size=12,
+).map("".join)
+
+
+@given(st.sampled_from(SIGNATURES), LABEL_TEXT, st.sampled_from(["fields", "json"]))
+@settings(max_examples=400, deadline=None)
+def test_any_reply_parses_or_raises_parse_error(sig, text, fmt):
+    try:
+        values = parse_reply(sig, text, format=fmt)
+    except ParseError as exc:
+        assert exc.text == text
+    else:
+        assert set(values) == {f.name for f in sig.outputs}

@@ -93,3 +93,41 @@ def test_cited_text_pattern_admits_only_given_passages():
         cited_text_pattern(0)
     with pytest.raises(UsageError, match="not a valid regular expression"):
         Regex("(")
+
+
+@pytest.mark.parametrize("bad", [None, b"Paris", 3])
+def test_a_scripted_reply_function_must_return_text(bad):
+    predict = Predict("question -> answer", lm=ScriptedLM([lambda request: bad]))
+    with pytest.raises(UsageError, match=r"reply 1 is a function that returned .* must return the reply text as a str"):
+        predict(question="q")
+
+
+@pytest.mark.parametrize("bad", [None, b"Paris", 3])
+def test_a_scripted_reply_must_be_text_or_a_function(bad):
+    with pytest.raises(UsageError, match=r"ScriptedLM reply 2 is .* each reply must be the reply text as a str"):
+        ScriptedLM(["ok", bad])
+    with pytest.raises(UsageError, match="pass a list of replies"):
+        ScriptedLM("Paris")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"max_tokens": "5"}, r"max_tokens='5' must be an int >= 1, e.g. max_tokens=5"),
+        ({"temperature": "hot"}, r"temperature='hot' must be a finite number >= 0"),
+        ({"seed": 1.5}, r"seed=1.5 must be an int >= 0"),
+        ({"stop": ("\n", 3)}, r"stop=\('\\n', 3\) must be strings"),
+        ({"messages": ("hello",)}, r"messages\[0\]='hello' must be a Message"),
+    ],
+)
+def test_a_request_refuses_bad_values_by_name(changes, message):
+    fields = {"messages": (Message("user", "hi"),), **changes}
+    with pytest.raises(UsageError, match=message):
+        LMRequest(**fields)
+
+
+def test_an_input_that_is_not_utf8_text_is_refused_before_the_model_is_called():
+    lm = ScriptedLM(["Paris"])
+    with pytest.raises(UsageError, match=r"input 'question' holds the byte\(s\) b'\\xff', which are not UTF-8, at"):
+        Predict("question -> answer", lm=lm)(question="yield \udcff")
+    assert lm.requests == []
