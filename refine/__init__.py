@@ -11,6 +11,7 @@ from refine.assertions import Assert, Check, Suggest
 from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Quote, Regex, Seq, Substring
 from refine.errors import (
     AssertionFailed,
+    ContextOverflow,
     IndexCorrupt,
     LMError,
     ModelNotFound,
@@ -48,6 +49,7 @@ __all__ = [
     "CitedQA",
     "CitedRAG",
     "Constraint",
+    "ContextOverflow",
     "Demo",
     "FieldSpec",
     "Hit",

@@ -10,6 +10,7 @@
         ├── IndexCorrupt                  an index folder is damaged or foreign
         ├── AssertionFailed               a hard assertion still fails when its retries ran out
         └── LMError                       a backend call failed
+            ├── ContextOverflow           the prompt and the reply do not fit the model's context
             └── ParseError                an LM reply does not fit its signature
 
 Usage errors are raised when a program is defined or configured; runtime failures while it runs.
@@ -25,6 +26,7 @@ from corpora.errors import CorpusError, RefineError, RuntimeFailure, UsageError
 
 __all__ = [
     "AssertionFailed",
+    "ContextOverflow",
     "CorpusError",
     "IndexCorrupt",
     "LMError",
@@ -56,6 +58,20 @@ class IndexCorrupt(RuntimeFailure):
 
 class LMError(RuntimeFailure):
     """A language-model backend failed to produce a reply."""
+
+
+class ContextOverflow(LMError):
+    """A request's prompt plus its ``max_tokens`` do not fit the model's context window.
+
+    ``prompt_tokens``, ``max_tokens`` and ``n_ctx`` say by how much, so a caller can say what to
+    shorten in its own terms (the CLI names ``-k`` and ``--n-ctx``).
+    """
+
+    def __init__(self, message: str, *, prompt_tokens: int, max_tokens: int, n_ctx: int) -> None:
+        super().__init__(message)
+        self.prompt_tokens = prompt_tokens
+        self.max_tokens = max_tokens
+        self.n_ctx = n_ctx
 
 
 class ParseError(LMError):

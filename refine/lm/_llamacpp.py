@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from refine._options import check_bool, check_int
 from refine.constraints import Constraint, constraint_kinds
-from refine.errors import LMError, ModelNotFound, UsageError
+from refine.errors import ContextOverflow, ModelNotFound
 from refine.lm._guidance import CAPTURE, SUPPORTED, grammar_for
+from refine.lm._interrupt import deferred_interrupts
 from refine.lm._model_file import embedded_model_path
 from refine.lm._types import LMRequest, LMResponse, require_support
 
@@ -22,6 +24,8 @@ __all__ = ["LlamaCpp"]
 
 logger = logging.getLogger(__name__)
 _LOCAL_HINT = "pip install 'refine[local]'"
+# Tokens kept free beyond max_tokens: guidance heals the prompt's last token and may add a few.
+_CONTEXT_SLACK = 8
 
 
 @contextlib.contextmanager
@@ -64,10 +68,20 @@ class LlamaCpp:
         reproducible: bool = True,
     ) -> None:
         path = Path(model_path) if model_path is not None else embedded_model_path()
+        if path.is_dir():
+            found = sorted(f.name for f in path.glob("*.gguf"))
+            holds = f"it holds {', '.join(found[:3])}" if found else "it holds no .gguf file"
+            raise ModelNotFound(f"model path {str(path)!r} is a folder, not a model file ({holds}); pass a .gguf file")
         if not path.is_file():
             raise ModelNotFound(f"model file {str(path)!r} does not exist; pass the path of a .gguf file")
-        if n_ctx < 256:
-            raise UsageError(f"n_ctx={n_ctx} must be >= 256")
+        n_ctx = check_int("n_ctx", n_ctx, minimum=256)
+        if n_threads is not None:
+            n_threads = check_int("n_threads", n_threads, minimum=1)
+        reproducible = check_bool("reproducible", reproducible)
+        with deferred_interrupts():  # native modules load here: Ctrl-C is taken once they have
+            self._load(path, n_ctx=n_ctx, n_threads=n_threads, reproducible=reproducible)
+
+    def _load(self, path: Path, *, n_ctx: int, n_threads: int | None, reproducible: bool) -> None:
         try:
             from guidance.chat import ChatMLTemplate
 
@@ -157,10 +171,13 @@ class LlamaCpp:
             started = time.perf_counter()
             text, tokens, alone = self._prompt(request)
             prompt_tokens = len(tokens)
-            if prompt_tokens + request.max_tokens + 8 > self._n_ctx:
-                raise LMError(
+            if prompt_tokens + request.max_tokens + _CONTEXT_SLACK > self._n_ctx:
+                raise ContextOverflow(
                     f"prompt of {prompt_tokens} tokens plus max_tokens={request.max_tokens} exceeds the "
-                    f"context of {self._n_ctx} tokens; pass fewer or shorter passages, or a larger n_ctx"
+                    f"context of {self._n_ctx} tokens; pass fewer or shorter passages, or a larger n_ctx",
+                    prompt_tokens=prompt_tokens,
+                    max_tokens=request.max_tokens,
+                    n_ctx=self._n_ctx,
                 )
             # The prompt goes in as one text: guidance then evaluates it in one pass that reuses the
             # KV cache of the previous call's common prefix (fed role by role, it trims the cache at
@@ -168,7 +185,7 @@ class LlamaCpp:
             prompt = text_to_grammar(self._tokenizer, text)
             self._engine.prompt_cached = None
             self._engine.prompt_alone = alone
-            with _seeded(request.seed):
+            with _seeded(request.seed), deferred_interrupts():
                 state = self._base + (prompt + grammar)
             seconds = time.perf_counter() - started
             cached = min(self._engine.prompt_cached or 0, prompt_tokens)
