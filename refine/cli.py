@@ -1,4 +1,9 @@
-"""The ``refine`` command: ``refine ask QUESTION`` and ``refine index PATH --out DIR``."""
+"""The ``refine`` command: ``refine ask QUESTION`` and ``refine index PATH --out DIR``.
+
+Exit status: 0 an answer with valid citations (or an index written), 1 an answer without any,
+2 bad input (the fix is in the command line or its files), 3 a failure while running (a damaged
+index, a model that failed), 130 interrupted. Errors are one line on stderr.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import corpora
-from refine.errors import RefineError, UsageError
+from corpora import count_tokens
+from corpora._loaders import FOLDER_SUFFIXES
+from corpora._text import encoding_problem
+from refine.errors import ContextOverflow, CorpusError, RefineError, UsageError
 from refine.lm import LM, LlamaCpp
 from refine.rag import CitedAnswer, CitedRAG
 from refine.retrieval import BM25Retriever
@@ -23,19 +31,35 @@ __all__ = ["main", "open_retriever"]
 
 logger = logging.getLogger(__name__)
 DEFAULT_CORPUS = "python-docs"
+EXIT_OK = 0
+EXIT_UNCITED = 1
 EXIT_USAGE = 2
+EXIT_FAILURE = 3
+EXIT_INTERRUPTED = 130
+# OSErrors whose fix is another path on the command line.
+_PATH_ERRORS = (PermissionError, FileNotFoundError, IsADirectoryError, NotADirectoryError)
+_EPILOG = (
+    "exit status: 0 an answer with valid citations, 1 an answer without any, 2 bad input, "
+    "3 a failure while running (a damaged index, a model that failed), 130 interrupted"
+)
 
 
 def open_retriever(corpus: str) -> BM25Retriever:
     """A retriever for a shipped corpus name, a saved index folder, or a corpus file or folder."""
     path = Path(corpus)
-    if path.is_dir() and ((path / MANIFEST).exists() or not _has_documents(path)):
+    if path.is_dir() and (path / MANIFEST).exists():
         return BM25Retriever.load(path)
+    if path.is_dir() and not _has_documents(path):
+        holds = "is empty" if not any(path.iterdir()) else "holds no .txt or .md files"
+        raise CorpusError(
+            f"--corpus folder '{path}' is not a refine index (no {MANIFEST}) and {holds}; pass a folder of "
+            "your .txt/.md files, a .jsonl file, or an index written by `refine index PATH --out DIR`"
+        )
     return BM25Retriever.build(corpora.load_corpus(corpus))
 
 
 def _has_documents(folder: Path) -> bool:
-    return any(p.suffix in (".txt", ".md") for p in folder.rglob("*") if p.is_file())
+    return any(p.suffix.lower() in FOLDER_SUFFIXES for p in folder.rglob("*") if p.is_file())
 
 
 def _snippet(text: str, width: int = 160) -> str:
@@ -84,19 +108,44 @@ def _print_answer(result: CitedAnswer, out: TextIO) -> None:
         out.write(f"\nCitation problems: {problems}\n")
 
 
+def _check_question(question: str) -> None:
+    if not question.strip():
+        raise UsageError('the question is empty; pass it in quotes: refine ask "What does nonlocal do?"')
+    # Python decodes arguments that are not UTF-8 with surrogateescape; say so rather than guess.
+    if problem := encoding_problem(question):
+        raise UsageError(f"the question holds {problem}; pass it as UTF-8 text (check the terminal's encoding)")
+
+
+def _too_long(exc: ContextOverflow, args: argparse.Namespace) -> UsageError:
+    """A context overflow in command-line terms: what to shorten, with which flag."""
+    fixes = []
+    question_tokens = count_tokens(args.question)
+    if question_tokens > exc.n_ctx // 4:
+        fixes.append(f"a shorter question (it has about {question_tokens} tokens)")
+    if args.k > 1:
+        fixes.append(f"a smaller -k than {args.k}")
+    fixes.append(f"a larger --n-ctx than {exc.n_ctx}")
+    return UsageError(
+        f"the prompt has {exc.prompt_tokens} tokens and the answer may take {exc.max_tokens} more, but the "
+        f"model's context holds {exc.n_ctx}; pass {', or '.join(fixes)}"
+    )
+
+
 def _ask(args: argparse.Namespace, lm: LM | None, out: TextIO) -> int:
     started = time.perf_counter()
-    if not args.question.strip():
-        raise UsageError('the question is empty; pass it in quotes: refine ask "What does nonlocal do?"')
+    _check_question(args.question)
     rag = CitedRAG(open_retriever(args.corpus), k=args.k)  # checks k and the corpus before the model loads
-    backend = lm or LlamaCpp(args.model)
-    result = rag(args.question, lm=backend)
+    backend = lm or LlamaCpp(args.model, n_ctx=args.n_ctx)
+    try:
+        result = rag(args.question, lm=backend)
+    except ContextOverflow as exc:
+        raise _too_long(exc, args) from exc
     seconds = time.perf_counter() - started
     if args.json:
         out.write(json.dumps(_as_json(result, seconds), ensure_ascii=False, indent=2) + "\n")
     else:
         _print_answer(result, out)
-    return 0 if result.ok else 1
+    return EXIT_OK if result.ok else EXIT_UNCITED
 
 
 def _index(args: argparse.Namespace, out: TextIO) -> int:
@@ -104,14 +153,16 @@ def _index(args: argparse.Namespace, out: TextIO) -> int:
     retriever = BM25Retriever.build(passages)
     retriever.save(args.out)
     out.write(f"indexed {len(passages)} passages from {args.path} into {args.out}\n")
-    return 0
+    return EXIT_OK
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="refine", description="Answer questions with checked citations.")
+    parser = argparse.ArgumentParser(
+        prog="refine", description="Answer questions with checked citations.", epilog=_EPILOG
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     commands = parser.add_subparsers(dest="command", required=True)
-    ask = commands.add_parser("ask", help="answer a question from a corpus, citing passages")
+    ask = commands.add_parser("ask", help="answer a question from a corpus, citing passages", epilog=_EPILOG)
     ask.add_argument("question")
     ask.add_argument(
         "--corpus",
@@ -122,6 +173,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, default=3, help="passages to retrieve (default: %(default)s)")
     ask.add_argument("--json", action="store_true", help="print the answer and its sources as JSON")
     ask.add_argument("--model", default=None, help="a .gguf model file (default: the embedded SmolLM2-135M)")
+    ask.add_argument(
+        "--n-ctx", type=int, default=8192, help="the model's context window in tokens (default: %(default)s)"
+    )
     index = commands.add_parser("index", help="build a BM25 index of a corpus and save it")
     index.add_argument("path", help="a .jsonl file, a folder of .txt/.md files, or a shipped corpus name")
     index.add_argument("--out", required=True, help="the folder to write the index to")
@@ -140,11 +194,15 @@ def main(argv: Sequence[str] | None = None, *, lm: LM | None = None, out: TextIO
             return _ask(args, lm, out)
         return _index(args, out)
     except RefineError as exc:
-        sys.stderr.write(f"refine: error: {exc}\n")
-        return EXIT_USAGE
+        sys.stderr.write(f"refine: error: {' '.join(str(exc).split())}\n")
+        return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_FAILURE
+    except OSError as exc:  # the disk, not refine: a full disk, a folder it may not write to
+        where = f" '{exc.filename}'" if exc.filename else ""
+        sys.stderr.write(f"refine: error: {exc.strerror or exc}{where}\n")
+        return EXIT_USAGE if isinstance(exc, _PATH_ERRORS) else EXIT_FAILURE
     except KeyboardInterrupt:
         sys.stderr.write("refine: interrupted\n")
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from refine import ScriptedLM
+from refine import ContextOverflow, ScriptedLM
 from refine.cli import main
 
 DOCS = {"cats.md": "# Cats\n\nCats purr when they are content.\n", "dogs.txt": "Dogs bark at strangers.\n"}
@@ -69,6 +69,8 @@ def _corrupt(index: Path) -> None:
         (["ask", "q", "-k", "0"], "k=0 must be >= 1"),
         (["ask", "q", "--model", "/no/model.gguf"], "model file '/no/model.gguf' does not exist"),
         (["index", "/no/such/folder", "--out", "x"], "/no/such/folder"),
+        (["ask", "yield \udcff"], "the question holds the byte(s) b'\\xff', which are not UTF-8, at character 6"),
+        (["ask", "q", "--model", "/"], "model path '/' is a folder, not a model file"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
@@ -83,7 +85,7 @@ def test_corrupt_and_foreign_index_folders(docs, tmp_path, capsys):
     index = tmp_path / "index"
     assert main(["index", str(docs), "--out", str(index)], out=io.StringIO()) == 0
     _corrupt(index)
-    assert main(["ask", "q", "--corpus", str(index)], lm=ScriptedLM([]), out=io.StringIO()) == 2
+    assert main(["ask", "q", "--corpus", str(index)], lm=ScriptedLM([]), out=io.StringIO()) == 3  # a runtime failure
     err = capsys.readouterr().err
     assert "refine index" in err and err.count("\n") == 1
     foreign = tmp_path / "foreign"
@@ -112,3 +114,97 @@ def test_refine_ask_end_to_end_on_the_embedded_model(embedded_lm):
     assert data["valid"] and cited
     for source in cited:
         assert f"[{source['n']}]" in data["answer"]
+
+
+def test_an_empty_or_foreign_corpus_folder_says_what_it_lacks(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["ask", "q", "--corpus", str(empty)], lm=ScriptedLM([]), out=io.StringIO()) == 2
+    err = capsys.readouterr().err
+    assert f"--corpus folder '{empty}' is not a refine index (no refine-index.json) and is empty" in err
+    (empty / "notes.pdf").write_bytes(b"%PDF")
+    assert main(["ask", "q", "--corpus", str(empty)], lm=ScriptedLM([]), out=io.StringIO()) == 2
+    assert "holds no .txt or .md files; pass a folder of your .txt/.md files" in capsys.readouterr().err
+
+
+def _raise(error: BaseException):
+    def reply(request):
+        raise error
+
+    return reply
+
+
+@pytest.mark.parametrize(
+    ("lm", "status", "stderr"),
+    [
+        (ScriptedLM(["Cats purr when content [1]."]), 0, ""),
+        (ScriptedLM(["Cats purr.", "Cats purr.", "Cats purr."], supports=()), 1, ""),
+        (ScriptedLM([]), 3, "refine: error: ScriptedLM ran out of replies"),
+        (ScriptedLM([_raise(KeyboardInterrupt())]), 130, "refine: interrupted\n"),
+    ],
+    ids=["valid", "uncited", "runtime-failure", "interrupted"],
+)
+def test_exit_status_says_what_happened(docs, capsys, lm, status, stderr):
+    assert main(["ask", "Why do cats purr?", "--corpus", str(docs)], lm=lm, out=io.StringIO()) == status
+    assert capsys.readouterr().err.startswith(stderr)
+
+
+def test_help_documents_the_exit_status(capsys):
+    with pytest.raises(SystemExit):
+        main(["ask", "--help"])
+    assert "3 a failure while running" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_prompt_too_long_for_the_context_names_the_flags(docs, capsys):
+    overflow = ContextOverflow("too long", prompt_tokens=9000, max_tokens=512, n_ctx=8192)
+    argv = ["ask", "Why do cats purr?", "--corpus", str(docs), "-k", "50"]
+    assert main(argv, lm=ScriptedLM([_raise(overflow)]), out=io.StringIO()) == 2
+    err = capsys.readouterr().err
+    assert "the prompt has 9000 tokens and the answer may take 512 more, but the model's context holds 8192" in err
+    assert "pass a smaller -k than 50, or a larger --n-ctx than 8192" in err and "shorter question" not in err
+
+
+def test_non_utf8_bytes_in_the_question_are_one_line_not_a_traceback():
+    """As a shell passes them: bytes in argv, decoded by Python with surrogateescape."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "refine.cli", "ask", b"yield \xff"], capture_output=True, timeout=120, check=False
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == (
+        "refine: error: the question holds the byte(s) b'\\xff', which are not UTF-8, at character 6; "
+        "pass it as UTF-8 text (check the terminal's encoding)\n"
+    )
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["ask", "What does yield do?", "-k", "10000"], "pass a smaller -k than 10000, or a larger --n-ctx than 8192"),
+        (["ask", "yield " * 20_000, "-k", "1"], "pass a shorter question (it has about 20001 tokens), or a larger"),
+    ],
+    ids=["many-passages", "long-question"],
+)
+def test_a_prompt_too_long_for_the_embedded_model(embedded_lm, argv, message, capsys):
+    assert main(argv, lm=embedded_lm, out=io.StringIO()) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("refine: error: the prompt has ") and message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (OSError(28, "No space left on device", "/data/index/data.csc.index.npy"), 3),
+        (PermissionError(13, "Permission denied", "/data/index"), 2),
+    ],
+    ids=["disk-full", "permission"],
+)
+def test_a_disk_error_while_indexing_is_one_line(docs, tmp_path, monkeypatch, capsys, error, status):
+    from refine.retrieval import BM25Retriever
+
+    def fail(self, folder):
+        raise error
+
+    monkeypatch.setattr(BM25Retriever, "save", fail)
+    assert main(["index", str(docs), "--out", str(tmp_path / "index")], out=io.StringIO()) == status
+    assert capsys.readouterr().err == f"refine: error: {error.strerror} '{error.filename}'\n"
