@@ -42,9 +42,9 @@ def retriever():
 class Ask(Module):
     """Retrieve, answer under the citation grammar, and insist on a short answer."""
 
-    def __init__(self, retriever) -> None:
+    def __init__(self, retriever, max_backtracks: int = 2) -> None:
         self.retriever = retriever
-        self.answer = Predict(CitedQA, max_tokens=96)
+        self.answer = Predict(CitedQA, max_tokens=96, max_backtracks=max_backtracks)
 
     def forward(self, question: str) -> Prediction:
         passages = [hit.passage for hit in self.retriever.search(question, k=2)]
@@ -80,12 +80,16 @@ def test_an_assertion_that_cannot_pass_raises_with_the_real_attempts(embedded_lm
 
 
 def test_a_module_gives_the_same_results_from_threads_as_in_sequence(embedded_lm, retriever):
-    module = Ask(retriever)
-    sequential = [module(question=q, lm=embedded_lm) for q in QUESTIONS]
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        threaded = list(pool.map(lambda q: module(question=q, lm=embedded_lm), QUESTIONS))
+    # Two questions in two threads interleave their calls; one retry each is enough to interleave
+    # a retry's cached prefix with the other thread's prompt.
+    module = Ask(retriever, max_backtracks=1)
+    questions = QUESTIONS[:2]
+    sequential = [module(question=q, lm=embedded_lm) for q in questions]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        threaded = list(pool.map(lambda q: module(question=q, lm=embedded_lm), questions))
     assert [r.answer for r in threaded] == [r.answer for r in sequential]
     assert [len(r.attempts) for r in threaded] == [len(r.attempts) for r in sequential]
+    assert any(len(r.attempts) > 1 for r in sequential)  # the retry path ran
     for result in sequential:
         assert [s.name for s in result.trace] == ["answer"]
         assert all(not v.hard for v in result.failures)  # only the suggestion may be left failing
