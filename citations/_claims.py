@@ -2,8 +2,12 @@
 
 :func:`parse` turns an answer into claims; :func:`render` writes claims back as an answer, each
 claim's markers placed canonically (before its final punctuation, or right after its quotation).
-For claims that came from :func:`parse`, ``parse(render(claims))`` gives the same texts, markers
-and quotes again.
+For claims that came from :func:`parse`, ``parse(render(claims))`` gives the same texts and
+markers again when each claim's text reads as one sentence on its own (``parse(claim.text)``
+gives back that one text), and the same quotes when each quote is also a quotation of its
+claim's text. A text may not read so: what markers or line breaks kept apart in the answer can
+read differently once they are gone (``"Dr.[1]' 9"`` gives the text ``"Dr.' 9"``, two sentences;
+``"[1]1. [1]1. ."`` gives ``"1.1. ."``), and such a claim may come back split, merged or dropped.
 """
 
 from __future__ import annotations
@@ -13,10 +17,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from citations._markers import Marker, Ref, find_markers, format_group, format_ref, parse_group
-from citations._segment import Span, code_spans, fence_spans, quote_spans, sentence_spans, splits_between
+from citations._segment import (
+    Span,
+    code_spans,
+    fence_spans,
+    opens_block,
+    quote_spans,
+    sentence_spans,
+    splits_between,
+)
 from citations.errors import CitationError
 
-__all__ = ["Claim", "parse", "render"]
+__all__ = ["WORD_CHAR", "Claim", "parse", "render"]
+
+#: A letter or digit (``\w`` but ``_``, so ``str.isalnum``): a sentence without one is not a claim.
+#: Python's ``re`` and the Rust regex engines behind grammar backends read the class alike.
+WORD_CHAR = r"[^\W_]"
 
 _BULLET = re.compile(r"(?:[-*+\u2022]|\d{1,3}[.)]|>)[ \t]+")
 _HEADING = re.compile(r"#{1,6}(?:[ \t]|$)")
@@ -25,6 +41,8 @@ _SPACE = re.compile(r"\s+")
 _AFTER_QUOTE = re.compile(r"[,.;:!?]*[ \t]*")
 _FINAL = re.compile(r"[.!?\u2026\"'\u201d\u2019\u00bb)]+$")
 _CLOSING_QUOTES = frozenset("\"\u201d")
+_CLOSED_QUOTE = re.compile(rf"[{''.join(sorted(_CLOSING_QUOTES))}]{_AFTER_QUOTE.pattern}$")
+_WORD = re.compile(WORD_CHAR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +134,7 @@ def _quote(answer: str, quotes: Sequence[Span], markers: Sequence[Marker], start
 
 
 def _has_words(text: str) -> bool:
-    return any(char.isalnum() for char in text)
+    return _WORD.search(text) is not None
 
 
 def parse(answer: str) -> tuple[Claim, ...]:
@@ -191,21 +209,26 @@ def _render_one(claim: Claim) -> str:
     markers = format_group(claim.markers)
     if not markers:
         return text
+    if opens_block(text):
+        # Written first, the markers keep the text from opening a heading or a code fence.
+        return f"{markers} {text}"
     if claim.quote is not None:
         for opening, closing in (('"', '"'), ("\u201c", "\u201d")):
             quoted = re.search(rf"{opening}\s*{re.escape(claim.quote)}\s*{closing}", text)
             if quoted:
                 return f"{text[: quoted.end()]} {markers}{text[quoted.end() :]}"
     final = _FINAL.search(text)
+    at = len(text)  # where the markers go
     if final and final.start() > 0:
         left, run = text[: final.start()], final[0]
         if not left[-1].isspace():
-            return f"{left} {markers}{run}"
-        if any(char in _CLOSING_QUOTES for char in run):
-            # Right after a closing quote, the markers would make it a cited quotation.
-            core = left.rstrip()
-            return f"{core} {markers}{left[len(core):]}{run}"
-    return f"{text} {markers}"
+            at = final.start()
+        elif any(char in _CLOSING_QUOTES for char in run):
+            at = len(left.rstrip())
+    while quoted_end := _CLOSED_QUOTE.search(text, 0, at):
+        # Right after a closing quote, the markers would make it a cited quotation.
+        at = len(text[: quoted_end.start()].rstrip())
+    return f"{text[:at]} {markers}{text[at:]}"
 
 
 def render(claims: Iterable[Claim]) -> str:
@@ -213,7 +236,8 @@ def render(claims: Iterable[Claim]) -> str:
 
     Sentences are joined by a space, or by a blank line where a space would not end the sentence
     before (for example when it has no final punctuation). A claim whose text starts with Markdown
-    block syntax (a ``#`` heading, a code fence) does not survive ``parse(render(...))``.
+    block syntax (a ``#`` heading, a code fence) is written with its markers first, so that it
+    stays a sentence; without markers, it does not survive ``parse(render(...))``.
     """
     answer = ""
     for claim in claims:

@@ -10,14 +10,16 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-__all__ = ["MAX_RANGE", "Marker", "Ref", "find_markers", "format_group", "format_ref", "parse_group"]
+__all__ = ["MAX_RANGE", "Marker", "Ref", "find_markers", "format_group", "format_ref", "marker_spans", "parse_group"]
 
 Ref = int | str
 
 #: A range such as ``[1-3]`` expands to at most this many references; longer ones are not markers.
 MAX_RANGE = 50
 
-_BRACKET = re.compile(r"\[([^\[\]\n]{1,120})\](?!\()")
+_GROUP = r"\[([^\[\]\n]{1,120})\]"
+_BRACKET = re.compile(_GROUP + r"(?!\()")
+_ANY_BRACKET = re.compile(_GROUP)
 _NUMBER = re.compile(r"\d{1,4}")
 _RANGE = re.compile(r"(\d{1,4})\s*[-\u2013\u2014]\s*(\d{1,4})")
 _ID = re.compile(r"[A-Za-z_][\w.:#/@+\-]*[\w#/]|[A-Za-z_]")
@@ -90,6 +92,16 @@ def find_markers(text: str, protected: Sequence[tuple[int, int]] = ()) -> Iterat
             continue
         for ref in refs:
             yield Marker(raw=match[0], ref=ref, start=start, end=match.end())
+
+
+def marker_spans(text: str) -> list[tuple[int, int]]:
+    """Every bracket in ``text`` that reads as a citation marker in some context, as (start, end).
+
+    More than :func:`find_markers` finds in ``text`` itself: a bracket that a following ``(``, a
+    line start (``[1]: url``) or a code span keeps from citing here cites once copied elsewhere,
+    as a quote is. Text without these spans can be quoted without citing anything.
+    """
+    return [match.span() for match in _ANY_BRACKET.finditer(text) if parse_group(match[1]) is not None]
 
 
 def format_ref(ref: Ref) -> str:

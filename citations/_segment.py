@@ -20,7 +20,7 @@ import itertools
 import re
 from collections.abc import Sequence
 
-__all__ = ["Span", "code_spans", "fence_spans", "quote_spans", "sentence_spans", "splits_between"]
+__all__ = ["Span", "code_spans", "fence_spans", "opens_block", "quote_spans", "sentence_spans", "splits_between"]
 
 Span = tuple[int, int]
 
@@ -84,6 +84,11 @@ def fence_spans(text: str) -> list[Span]:
     if opening is not None:
         spans.append((opening.start(), len(text)))
     return spans
+
+
+def opens_block(text: str) -> bool:
+    """Whether a line starting with ``text`` opens a heading or a code fence rather than a sentence."""
+    return bool(_HEADING_LINE.match(text) or _FENCE_LINE.match(text))
 
 
 def code_spans(text: str) -> list[Span]:

@@ -15,9 +15,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeAlias
 
+from citations._claims import WORD_CHAR
+from citations._markers import marker_spans
 from refine.errors import UsageError
 
 __all__ = [
+    "FREE_TEXT_PATTERN",
     "Choice",
     "Constraint",
     "JsonSchema",
@@ -29,6 +32,8 @@ __all__ = [
     "cited_text_pattern",
     "constraint_kinds",
     "quote_chunks",
+    "quote_length_pattern",
+    "quote_runs",
 ]
 
 
@@ -100,68 +105,121 @@ class JsonSchema:
         return True
 
 
-_CHUNK = re.compile(r"[^\w\s]*\w+[^\w\s]*\s*")
+# A word with the punctuation around it and the whitespace after it. Leading punctuation starts
+# only where a run of it does, and '++'/'*+' never backtrack, so a run of 20,000 '!' or '_' costs
+# linear time, not seconds.
+_CHUNK = re.compile(rf"(?:(?<![^\w\s])[^\w\s]++)?_*+{WORD_CHAR}\w*[^\w\s]*\s*")
+# Whitespace around a quote, which its length does not count; spelled out so that Python and a
+# grammar backend agree on it (their ``\s`` differ on a few control characters).
+_SPACE = r"[ \t\n\r\f\v]"
+
+
+def _chunk_starts(text: str, start: int, end: int) -> list[int]:
+    # On a slice: the lookbehind must not see the marker before ``start``.
+    return [start + match.start() for match in _CHUNK.finditer(text[start:end])]
+
+
+def _pieces(text: str, starts: list[int], end: int) -> tuple[str, ...]:
+    return tuple(text[low:high] for low, high in zip(starts, [*starts[1:], end], strict=True))
 
 
 def quote_chunks(text: str) -> tuple[str, ...]:
     """Words with their punctuation and the whitespace after them: the units a quote is made of.
 
-    Every chunk holds a word character, so a quote is never blank or bare punctuation, and it
-    starts at a word; joined, the chunks give ``text`` back.
+    Every chunk holds a letter or digit, so a quote is never blank or bare punctuation, and it
+    starts at a word; joined, the chunks give ``text`` back from its first word on.
     """
-    chunks: list[str] = []
+    return _pieces(text, _chunk_starts(text, 0, len(text)), len(text))
+
+
+@lru_cache(maxsize=256)
+def quote_runs(text: str) -> tuple[tuple[str, ...], ...]:
+    """The :func:`quote_chunks` of ``text`` in runs that no citation marker interrupts.
+
+    A quote is a run of consecutive chunks of one run, so it never holds a bracket that would
+    cite once copied into an answer (``[7]``, ``[1-3]``, ``[p1]``: whatever
+    :func:`citations.parse` reads as a marker), and ``"cite [7]. [1]"`` cannot cite passage 7.
+    """
+    runs: list[tuple[str, ...]] = []
     position = 0
-    for match in _CHUNK.finditer(text):
-        gap = text[position : match.start()]  # stray punctuation or whitespace between words
-        if chunks:
-            chunks[-1] += gap
-            chunks.append(match.group())
-        else:
-            chunks.append(gap + match.group())
-        position = match.end()
-    if not chunks:
-        return (text,)
-    chunks[-1] += text[position:]
-    return tuple(chunks)
+    for low, high in [*marker_spans(text), (len(text), len(text))]:
+        starts = _chunk_starts(text, position, low)
+        if starts:
+            runs.append(_pieces(text, starts, low))
+        position = high
+    return tuple(runs)
+
+
+@lru_cache(maxsize=256)
+def _run_bounds(text: str) -> tuple[tuple[str, frozenset[int]], ...]:
+    """Each run of ``text`` joined, with the offsets in it where a quote may start or end."""
+    bounds = []
+    for run in quote_runs(text):
+        offsets = [0]
+        for chunk in run:
+            offsets.append(offsets[-1] + len(chunk))
+        bounds.append(("".join(run), frozenset(offsets)))
+    return tuple(bounds)
+
+
+def _is_run_of_chunks(text: str, quote: str) -> bool:
+    if not quote:
+        return False
+    for joined, offsets in _run_bounds(text):
+        for begin in offsets:
+            if begin + len(quote) in offsets and joined.startswith(quote, begin):
+                return True
+    return False
+
+
+#: Free text (no constraint) as a reply must be to parse: more than whitespace, as ``str.strip``
+#: sees it (the ``\s`` of a grammar backend's Rust regexes lacks U+001C..U+001F).
+FREE_TEXT_PATTERN = r"(?s:[\s\x1c-\x1f]*[^\s\x1c-\x1f].*)"
+
+
+def quote_length_pattern(max_chars: int | None) -> str:
+    """A non-empty quote of at most ``max_chars`` characters, not counting whitespace around it.
+
+    One pattern for :meth:`Quote.matches` and for the grammar a backend decodes a quote under.
+    """
+    if max_chars is None:
+        return r"(?s:.+)"
+    return rf"(?s:{_SPACE}*.{{1,{max_chars}}}{_SPACE}*)"
 
 
 @dataclass(frozen=True, slots=True)
 class Substring:
-    """The reply must be a verbatim quote of ``text``: a run of its consecutive :func:`quote_chunks`."""
+    """The reply must be a verbatim quote of ``text``: a run of consecutive chunks of one of its
+    :func:`quote_runs` (so it holds no citation marker)."""
 
     text: str
 
     def __post_init__(self) -> None:
-        if not self.text.strip():
-            raise UsageError(f"Substring(text={self.text!r}) has nothing to quote from")
+        if not quote_runs(self.text):
+            raise UsageError(f"Substring(text={self.text[:60]!r}) has no letter or digit outside markers to quote")
 
     @property
-    def chunks(self) -> tuple[str, ...]:
-        return quote_chunks(self.text)
+    def runs(self) -> tuple[tuple[str, ...], ...]:
+        return quote_runs(self.text)
 
     def matches(self, text: str) -> bool:
-        chunks = self.chunks
-        starts = {0}
-        offset = 0
-        for chunk in chunks:
-            offset += len(chunk)
-            starts.add(offset)
-        for begin in sorted(starts):
-            if self.text.startswith(text, begin) and begin + len(text) in starts and text:
-                return True
-        return False
+        return _is_run_of_chunks(self.text, text)
 
     def __repr__(self) -> str:
         return f"Substring(text={self.text[:30]!r}{'...' if len(self.text) > 30 else ''})"
+
+
+_CITED_QUOTE = re.compile(r"(?s)(.*)\[([1-9][0-9]*)\]")
 
 
 @dataclass(frozen=True, slots=True)
 class Quote:
     """A verbatim quote of one of ``sources`` followed by that source's marker: ``quote [i]``.
 
-    The quote is a run of :func:`quote_chunks` of ``sources[i - 1]``; the space before the marker
-    is optional, since a quote that stops mid-sentence already ends with one. ``max_chars`` bounds
-    the quote's length (small models otherwise quote whole sentences).
+    The quote is a run of chunks of one of the :func:`quote_runs` of ``sources[i - 1]``; the space
+    before the marker is optional, since a quote that stops mid-sentence already ends with one.
+    ``max_chars`` bounds the quote's length, whitespace around it aside (small models otherwise
+    quote whole sentences).
     """
 
     sources: tuple[str, ...]
@@ -169,20 +227,25 @@ class Quote:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sources", tuple(self.sources))
-        if not any(source.strip() for source in self.sources):
-            raise UsageError("Quote(sources=...) needs at least one non-blank source to quote from")
+        if not any(quote_runs(source) for source in self.sources):
+            raise UsageError(
+                "Quote(sources=...) needs a source with a letter or digit outside citation markers to quote from"
+            )
         if self.max_chars is not None and self.max_chars < 1:
             raise UsageError(f"Quote(max_chars={self.max_chars}) must be >= 1")
 
+    @property
+    def length_pattern(self) -> str:
+        return quote_length_pattern(self.max_chars)
+
     def matches(self, text: str) -> bool:
-        match = re.fullmatch(r"(?s)(.*)\[([0-9]+)\]", text)
-        if match is None or not 1 <= int(match.group(2)) <= len(self.sources):
+        match = _CITED_QUOTE.fullmatch(text)
+        if match is None or int(match[2]) > len(self.sources):
             return False
-        source, quote = self.sources[int(match.group(2)) - 1], match.group(1)
-        if not source.strip() or (self.max_chars is not None and len(quote.rstrip(" ")) > self.max_chars):
-            return False
-        target = Substring(source)
-        return target.matches(quote) or (quote.endswith(" ") and target.matches(quote[:-1]))
+        source, quote = self.sources[int(match[2]) - 1], match[1]
+        length = _compiled(self.length_pattern)
+        candidates = (quote, quote[:-1]) if quote.endswith(" ") else (quote,)  # the space may be the marker's
+        return any(_is_run_of_chunks(source, q) and length.fullmatch(q) is not None for q in candidates)
 
     def __repr__(self) -> str:
         return f"Quote(sources=<{len(self.sources)} texts>)"
@@ -248,13 +311,32 @@ def _ends(part: str | Constraint, text: str, start: int) -> set[int]:
     return {end for end in range(start, len(text) + 1) if part.matches(text[start:end])}
 
 
-def _iter_numbers(n: int) -> Iterator[str]:
-    return (str(i) for i in range(n, 0, -1))  # longest first, so [10] is not read as [1]
+def _iter_numbers(n: int, low: int = 1) -> Iterator[str]:
+    return (str(i) for i in range(n, low - 1, -1))  # longest first, so [10] is not read as [1]
 
 
 def citation_marker_pattern(n_passages: int) -> str:
     """``[i]`` for 1 <= i <= n_passages."""
     return rf"\[(?:{'|'.join(_iter_numbers(n_passages))})\]"
+
+
+def _markers_pattern(n_passages: int, count: int) -> str:
+    """``count`` or ``count + 1`` markers; from two on, of passages in increasing order.
+
+    A repeated passage (``[1][1]``) counts once, so with ``count >= 2`` only distinct passages
+    can make the count. The pattern grows like ``n_passages ** count``; ``count`` is small.
+    """
+    if count == 1:
+        return rf"(?:{citation_marker_pattern(n_passages)}){{1,2}}"
+
+    def after(low: int, need: int) -> str:
+        # Markers of passages >= low: ``need`` of them, then one more at most.
+        if need == 0:
+            return rf"(?:\[(?:{'|'.join(_iter_numbers(n_passages, low))})\])?" if low <= n_passages else ""
+        options = [rf"\[{i}\]{after(i + 1, need - 1)}" for i in range(low, n_passages - need + 2)]
+        return f"(?:{'|'.join(options)})"
+
+    return after(1, count)
 
 
 def cited_text_pattern(
@@ -270,7 +352,8 @@ def cited_text_pattern(
     ``per="sentence"``: every sentence ends with a citation; ``per="answer"``: only the last one
     must. The length bounds keep the longest admissible reply (about 360 characters by default)
     within the default 512-token budget (a token is at least one character), so a reply is never
-    cut off before its last citation.
+    cut off before its last citation. Whatever the pattern admits, :func:`citations.check` reads
+    as sentences with words, each citing what it must.
     """
     if n_passages < 1:
         raise UsageError(f"n_passages={n_passages} must be >= 1: there is nothing to cite")
@@ -278,16 +361,27 @@ def cited_text_pattern(
         raise UsageError(f"max_sentences={max_sentences} must be >= 1")
     if max_sentence_chars < 8:
         raise UsageError(f"max_sentence_chars={max_sentence_chars} must be >= 8")
-    marker = citation_marker_pattern(n_passages)
-    # A sentence has no '.', '!' or '?' of its own, so the only way for the model to end one is a
-    # citation and a period. (Allowing decimals made the embedded model loop on "55.55.55...".)
-    char = r"[^\[\]\n.!?]"
-    # The last character before the marker is not a space, so exactly one space precedes it.
     if min_citations < 1:
         raise UsageError(f"min_citations={min_citations} must be >= 1")
-    markers = rf"(?:{marker}){{{min_citations},{min_citations + 1}}}"
-    cited = rf"{char}{{7,{max_sentence_chars - 1}}}[^\s\[\].!?] {markers}\."
+    if min_citations > n_passages:
+        raise UsageError(
+            f"min_citations={min_citations} cannot be met with n_passages={n_passages}: "
+            f"give at least {min_citations} passages or cite fewer"
+        )
+    # A sentence has no '.', '!', '?' or '…' of its own, so the only way for the model to end one
+    # is a citation and a period. (Allowing decimals made the embedded model loop on "55.55.55...".)
+    char = r"[^\[\]\n.!?\u2026]"
+    # A letter or digit among the first three characters, so the sentence has a word (citations
+    # reads "-------- [1]." as no sentence at all), and no '#' before it ("# x" is a heading).
+    # Three alternatives keep the length within [8, max_sentence_chars] exactly.
+    lead = r"[^\[\]\n.!?\u2026#]"
+    longest = max_sentence_chars - 2
+    start = "|".join(f"{lead * i}{WORD_CHAR}{char}{{{6 - i},{longest - i}}}" for i in range(3))
+    # The last character is no space (exactly one precedes the marker), and no closing quotation
+    # mark or ',;:' after one: a quotation right before a citation must be found in the passage.
+    last = r'[^\s\[\].!?\u2026,;:"\u201d]'
+    body = f"(?:{start}){last}"
+    cited = rf"{body} {_markers_pattern(n_passages, min_citations)}\."
     if per == "answer":
-        plain = rf"{char}{{7,{max_sentence_chars - 1}}}[^\s\[\].!?]\."
-        return rf"(?:{plain} ){{0,{max_sentences - 1}}}{cited}"
+        return rf"(?:{body}\. ){{0,{max_sentences - 1}}}{cited}"
     return rf"{cited}(?: {cited}){{0,{max_sentences - 1}}}"

@@ -23,15 +23,26 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Quote, Regex, Seq, Substring
+from refine.constraints import (
+    FREE_TEXT_PATTERN,
+    Choice,
+    Constraint,
+    JsonSchema,
+    OneOf,
+    Quote,
+    Regex,
+    Seq,
+    Substring,
+    quote_runs,
+)
 
 __all__ = ["json_values", "replies"]
 
 
 def replies(constraint: str | Constraint | None) -> st.SearchStrategy[str]:
-    """Strings that satisfy ``constraint`` (any text when it is ``None``)."""
+    """Strings that satisfy ``constraint`` (any text that is not blank when it is ``None``)."""
     if constraint is None:
-        return st.text(min_size=1)
+        return st.from_regex(FREE_TEXT_PATTERN, fullmatch=True)
     if isinstance(constraint, str):
         return st.just(constraint)
     if isinstance(constraint, Regex):
@@ -39,17 +50,18 @@ def replies(constraint: str | Constraint | None) -> st.SearchStrategy[str]:
     if isinstance(constraint, Choice):
         return st.sampled_from(constraint.options)
     if isinstance(constraint, Substring):
-        chunks = constraint.chunks
-        return st.integers(0, len(chunks) - 1).flatmap(
-            lambda start: st.integers(start + 1, len(chunks)).map(lambda end: "".join(chunks[start:end]))
-        )
+        return _runs_of_chunks(constraint.runs)
     if isinstance(constraint, Quote):
-        numbered = [(i, source) for i, source in enumerate(constraint.sources, 1) if source.strip()]
-        return st.sampled_from(numbered).flatmap(
-            lambda pair: st.tuples(replies(Substring(pair[1])), st.sampled_from([" ", ""])).map(
-                lambda parts: f"{parts[0]}{parts[1]}[{pair[0]}]"
+        numbered = [(i, quote_runs(source)) for i, source in enumerate(constraint.sources, 1) if quote_runs(source)]
+        return (
+            st.sampled_from(numbered)
+            .flatmap(
+                lambda pair: st.tuples(_runs_of_chunks(pair[1]), st.sampled_from([" ", ""])).map(
+                    lambda parts: f"{parts[0]}{parts[1]}[{pair[0]}]"
+                )
             )
-        ).filter(constraint.matches)
+            .filter(constraint.matches)  # max_chars
+        )
     if isinstance(constraint, Seq):
         return st.tuples(*(replies(part) for part in constraint.parts)).map("".join)
     if isinstance(constraint, OneOf):
@@ -58,6 +70,15 @@ def replies(constraint: str | Constraint | None) -> st.SearchStrategy[str]:
         schema = constraint.as_dict
         return json_values(schema, schema.get("$defs", {})).map(lambda v: json.dumps(v, ensure_ascii=False))
     raise TypeError(f"no strategy for constraint {constraint!r}")
+
+
+def _runs_of_chunks(runs: tuple[tuple[str, ...], ...]) -> st.SearchStrategy[str]:
+    """Consecutive chunks of one of ``runs``: a quote."""
+    return st.sampled_from(runs).flatmap(
+        lambda chunks: st.integers(0, len(chunks) - 1).flatmap(
+            lambda start: st.integers(start + 1, len(chunks)).map(lambda end: "".join(chunks[start:end]))
+        )
+    )
 
 
 def json_values(schema: dict[str, Any], defs: dict[str, Any] | None = None) -> st.SearchStrategy[Any]:

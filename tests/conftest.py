@@ -6,6 +6,8 @@ import importlib.util
 import os
 
 import pytest
+from hypothesis import find, settings
+from hypothesis import strategies as st
 
 
 def _model_available() -> bool:
@@ -21,3 +23,14 @@ def embedded_lm():
     from refine.lm import LlamaCpp
 
     return LlamaCpp()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _hypothesis_unicode_tables() -> None:
+    """Build hypothesis's Unicode tables (cached in .hypothesis/unicode_data) before any property test.
+
+    Without the cache, the first text a strategy draws in a session builds them: about 1.3 s on an
+    idle machine, more under load, which fails that test's health check ("Input generation is
+    slow") though its own strategy is fast. With the cache it costs milliseconds.
+    """
+    find(st.text(min_size=1), lambda text: True, settings=settings(database=None))

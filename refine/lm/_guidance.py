@@ -8,13 +8,35 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
-from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Quote, Regex, Seq, Substring, quote_chunks
+from citations._claims import WORD_CHAR
+from refine.constraints import (
+    FREE_TEXT_PATTERN,
+    Choice,
+    Constraint,
+    JsonSchema,
+    OneOf,
+    Quote,
+    Regex,
+    Seq,
+    Substring,
+    quote_length_pattern,
+    quote_runs,
+)
 from refine.errors import UnsupportedConstraint
 
-__all__ = ["CAPTURE", "SUPPORTED", "grammar_for"]
+__all__ = ["CAPTURE", "SUPPORTED", "grammar_for", "rust_regex"]
 
 CAPTURE = "refine_output"
 SUPPORTED: tuple[type, ...] = (Regex, Choice, JsonSchema, Substring, Quote, Seq, OneOf)
+
+
+def rust_regex(pattern: str) -> str:
+    """``pattern`` for llguidance's Rust regexes, meaning what it means to Python's ``re``.
+
+    Python's ``[^\\W_]`` is a letter or digit (``str.isalnum``); in Rust ``\\w`` also holds
+    combining marks and joiners, so the grammar would admit a "word" that citations does not see.
+    """
+    return pattern.replace(WORD_CHAR, r"[\p{L}\p{N}]")
 
 
 def _node(part: str | Constraint) -> Any:
@@ -23,7 +45,7 @@ def _node(part: str | Constraint) -> Any:
     if isinstance(part, str):
         return guidance.string(part)
     if isinstance(part, Regex):
-        return guidance.regex(part.pattern)
+        return guidance.regex(rust_regex(part.pattern))
     if isinstance(part, Choice):
         return guidance.select(list(part.options))
     if isinstance(part, JsonSchema):
@@ -44,21 +66,24 @@ def _node(part: str | Constraint) -> Any:
 def _quote_grammar(sources: Sequence[str], *, marker: bool, max_chars: int | None = None) -> str:
     """One Lark grammar for quotes of ``sources``, each followed by its own marker when asked.
 
-    guidance's substring admits the empty string, so each quote is intersected (llguidance's
-    lexeme '&') with a non-empty regex. All sources share one grammar: as separate subgrammars
-    under a select, llguidance let a quote of one source end with the marker of another.
+    A quote is a run of chunks of one of a source's :func:`quote_runs` (guidance's substring,
+    which admits the empty string), intersected (llguidance's lexeme '&') with the length pattern
+    :meth:`Quote.matches` uses. Quote and marker form one lexeme: as two, the lexer ended a quote
+    only where the source could not go on, so "the capital [1]" was refused when the source read
+    "the capital [sic]". All sources share one grammar: as separate subgrammars under a select,
+    llguidance let a quote of one source end with the marker of another.
     """
-    bound = f"{{1,{max_chars}}}" if max_chars else "+"
-    rules = [f"NONEMPTY: /(?s:.{bound})/"]
+    rules = [f"LENGTH: /{quote_length_pattern(max_chars)}/"]
     names = []
     for i, source in enumerate(sources, 1):
-        if not source.strip():
+        runs = quote_runs(source)
+        if not runs:
             continue
-        chunks = json.dumps({"substring_chunks": list(quote_chunks(source))})
-        rules.append(f"SUB{i}: %regex {chunks}")
-        rules.append(f"QUOTE{i}: NONEMPTY & SUB{i}")
-        rules.append(f"q{i}: QUOTE{i}" + (f" / ?\\[{i}\\]/" if marker else ""))
-        names.append(f"q{i}")
+        for k, run in enumerate(runs, 1):
+            rules.append(f"RUN{i}_{k}: %regex {json.dumps({'substring_chunks': list(run)})}")
+        quote = f"(LENGTH & ({' | '.join(f'RUN{i}_{k}' for k in range(1, len(runs) + 1))}))"
+        rules.append(f"QUOTE{i}: {quote}" + (f" / ?\\[{i}\\]/" if marker else ""))
+        names.append(f"QUOTE{i}")
     return "\n".join([f"start: {' | '.join(names)}", *rules])
 
 
@@ -70,9 +95,12 @@ def grammar_for(constraint: Constraint | None, *, max_tokens: int, temperature: 
         if stop:
             return guidance.gen(CAPTURE, max_tokens=max_tokens, temperature=temperature, stop=list(stop))
         # A grammar that accepts the empty reply makes guidance sample greedily whatever the
-        # temperature (seen with guidance 0.3.1), so free text is "at least one character".
-        return guidance.gen(CAPTURE, regex=r"(?s:.+)", max_tokens=max_tokens, temperature=temperature)
+        # temperature (seen with guidance 0.3.1), and a blank one does not parse, so free text
+        # is "something besides whitespace".
+        return guidance.gen(CAPTURE, regex=FREE_TEXT_PATTERN, max_tokens=max_tokens, temperature=temperature)
     if isinstance(constraint, Regex):
-        return guidance.gen(CAPTURE, regex=constraint.pattern, max_tokens=max_tokens, temperature=temperature)
+        return guidance.gen(
+            CAPTURE, regex=rust_regex(constraint.pattern), max_tokens=max_tokens, temperature=temperature
+        )
     node = guidance.token_limit(guidance.capture(_node(constraint), CAPTURE), max_tokens)  # type: ignore[arg-type]
     return guidance.with_temperature(node, temperature) if temperature > 0 else node

@@ -142,3 +142,36 @@ def test_claim_is_frozen_with_readable_repr() -> None:
 def test_render_rejects_non_claims() -> None:
     with pytest.raises(CitationError, match=r"render\(\) takes Claim values, got 'x'"):
         render(["x"])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize(
+    ("answer", "rendered"),
+    [
+        # A text that opens a code fence or a heading keeps its markers first, so it stays a sentence.
+        ("[1]```0", "[1] ```0"),
+        ("[p1]#\tX#?", "[p1] # X#?"),
+        ("Paris is big [2].\n\n[1]```0", "Paris is big [2].\n\n[1] ```0"),
+        # Right after a closing quote (and ',;:'), the markers would cite it as a quotation.
+        ('c9bc"\t[2, 3]9Dr."[1-3][2, 3]:', 'c9bc"9Dr. [2, 3][1-3][2, 3]":'),
+        ('\u201c e.g.,\u201d\u201d[1] "', '\u201c e.g., [1]\u201d\u201d "'),
+    ],
+)
+def test_parse_render_parse_regressions(answer: str, rendered: str) -> None:
+    """Found by parse(render(parse(a))) == parse(a) over arbitrary answers (test_properties_parse)."""
+    claims = parse(answer)
+    assert render(claims) == rendered
+    again = parse(rendered)
+    assert [(c.text, c.refs, c.quote) for c in again] == [(c.text, c.refs, c.quote) for c in claims]
+
+
+def test_markers_are_not_placed_where_they_would_cite_a_quotation() -> None:
+    claim = Claim.of('He said "stop":', [1])
+    assert render([claim]) == 'He said "stop [1]":'
+    assert [(c.text, c.refs, c.quote) for c in parse(render([claim]))] == [('He said "stop":', (1,), None)]
+
+
+def test_a_text_that_reads_otherwise_alone_is_outside_the_round_trip_promise() -> None:
+    # The markers kept "1." from ending a sentence; without them the text "1.1. ." reads as "1.1.".
+    (claim,) = parse("[1]1. [1]1. . ")
+    assert claim.text == "1.1. ." and [c.text for c in parse(claim.text)] == ["1.1."]
+    assert [(c.text, c.refs) for c in parse(render([claim]))] == [("1.1.", (1,))]

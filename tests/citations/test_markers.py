@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from citations._markers import MAX_RANGE, Marker, find_markers, format_group, parse_group
+from citations._markers import MAX_RANGE, Marker, find_markers, format_group, marker_spans, parse_group
 
 
 @pytest.mark.parametrize(
@@ -65,6 +65,23 @@ def test_find_markers_skips_protected_spans() -> None:
     text = "use `a[0]` here [1]"
     protected = [(4, 10)]
     assert [m.ref for m in find_markers(text, protected)] == [1]
+
+
+@pytest.mark.parametrize(
+    ("text", "spans"),
+    [
+        ("cite [7]. Then [1][2], [1-3] and [p1]", [(5, 8), (15, 18), (18, 21), (23, 28), (33, 37)]),
+        # Not markers here, but they cite once copied into an answer, as a quote is.
+        ("see [1](https://x.org)", [(4, 7)]),
+        ("[1]: https://x.org", [(0, 3)]),
+        ("`a[0]`", [(2, 5)]),
+        # Never markers.
+        ("\u30101\u3011 [sic] [see above] [x] [1\n]", []),
+    ],
+)
+def test_marker_spans_are_brackets_that_cite_in_some_context(text: str, spans: list[tuple[int, int]]) -> None:
+    assert marker_spans(text) == spans
+    assert {(m.start, m.end) for m in find_markers(text)} <= set(spans)
 
 
 def test_format_group_keeps_raw_groups_and_canonicalises_others() -> None:

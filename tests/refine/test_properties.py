@@ -32,8 +32,8 @@ INLINE_TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list[str]
 NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
 PASSAGES = [
     Passage.create("Paris", "Paris is the capital of France."),
-    Passage.create("Rome", "Rome is the capital of Italy."),
-    Passage.create("Oslo", "Oslo is the capital of Norway."),
+    Passage.create("Rome", "Rome is the capital [7] of Italy [1][2]."),  # a quote must not hold a marker
+    Passage.create("Oslo", "Oslo is the capital of Norway \u30101\u3011."),
 ]
 
 
