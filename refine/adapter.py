@@ -17,6 +17,7 @@ import pydantic
 
 from corpora import Passage
 from corpora._text import encoding_problem
+from refine.constraints import Constraint
 from refine.errors import ParseError, SignatureError, UsageError
 from refine.lm import Message
 from refine.signatures import FieldSpec, Signature
@@ -189,14 +190,23 @@ def _label_pattern(signature: Signature) -> re.Pattern[str]:
     return re.compile(rf"^[ \t]*(?:{labels})[ \t]*:", _LABEL_FLAGS | re.MULTILINE)
 
 
-def parse_reply(signature: Signature, text: str, *, format: Format = "fields") -> dict[str, Any]:
-    """The output fields of ``signature`` read from a reply, or a :class:`ParseError` naming the field."""
+def parse_reply(
+    signature: Signature, text: str, *, format: Format = "fields", constraint: Constraint | None = None
+) -> dict[str, Any]:
+    """The output fields of ``signature`` read from a reply, or a :class:`ParseError` naming the field.
+
+    ``constraint`` is what the reply was decoded under, if anything. A single output's reply is
+    its value, but a model may echo the label (``Answer: ...``): it is dropped only when what is
+    left still satisfies the constraint, so the value stays one the grammar admitted.
+    """
     if format == "json":
         return _parse_json(signature, text)
     outputs = signature.outputs
     if len(outputs) == 1:
         spec = outputs[0]
         body = re.sub(rf"^\s*{re.escape(spec.label)}\s*:", "", text, count=1, flags=_LABEL_FLAGS)
+        if constraint is not None and body != text and not constraint.matches(body.strip()):
+            body = text
         if not body.strip():
             raise ParseError(f"the reply is empty; expected the {spec.name!r} field", text=text, field=spec.name)
         return {spec.name: _convert(spec, body, text)}

@@ -199,6 +199,11 @@ class FieldSpec:
             raise SignatureError(
                 f"field {self.name!r} requires citations but has type {self.type_name}; citations need a str field"
             )
+        if self.extractive and self.citations is not None and self.citations.min > 1:
+            raise SignatureError(
+                f"field {self.name!r} is extractive with Citations(min={self.citations.min}), but a verbatim quote "
+                "comes from one passage and cites it once; drop min, or make it a cited field (extractive=False)"
+            )
         object.__setattr__(self, "schema", _schema_of(self.type, self.name, self.kind))
 
     @property

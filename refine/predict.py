@@ -154,7 +154,7 @@ class Predict:
         """One call: the reply parsed and checked."""
         response = lm.complete(request)
         try:
-            outputs = parse_reply(self.signature, response.text, format=format)
+            outputs = parse_reply(self.signature, response.text, format=format, constraint=request.constraint)
         except ParseError as exc:
             rule = "type" if exc.field else "parse"
             return Attempt(request, response, None, (Violation(exc.field, response.text, f"{exc}.", rule),))

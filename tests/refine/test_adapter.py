@@ -103,3 +103,17 @@ def test_any_reply_parses_or_raises_parse_error(sig, text, fmt):
         assert exc.text == text
     else:
         assert set(values) == {f.name for f in sig.outputs}
+
+
+def test_an_echoed_label_is_dropped_only_when_the_rest_still_fits_the_grammar():
+    from refine.constraints import Regex, cited_text_pattern
+
+    sig = Signature("question -> answer")
+    grammar = Regex(cited_text_pattern(1))
+    assert parse_reply(sig, "Answer: Paris is the capital [1].", constraint=grammar) == {
+        "answer": "Paris is the capital [1]."
+    }
+    # "--- [1]." has no word: the grammar admitted the reply with its label, so the label stays.
+    assert grammar.matches("Answer:--------- [1].")
+    assert parse_reply(sig, "Answer:--------- [1].", constraint=grammar) == {"answer": "Answer:--------- [1]."}
+    assert parse_reply(sig, "Answer:--------- [1].") == {"answer": "--------- [1]."}  # free text: as before

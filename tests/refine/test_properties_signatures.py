@@ -134,8 +134,9 @@ def fields(draw: st.DrawFn, name: str) -> FieldSpec:
         # A field that cites: str, possibly constrained as an extractive quote may be.
         tp = draw(st.sampled_from([str, Annotated[str, pydantic.Field(max_length=40)]]))
         rule = draw(st.sampled_from(["citations", "extractive", "both"]))
+        most = 1 if rule == "both" else 3  # a verbatim quote cites its one passage once
         cites = Citations(
-            per=draw(st.sampled_from(["answer", "sentence"])), min=draw(st.integers(1, 3)), source="passages"
+            per=draw(st.sampled_from(["answer", "sentence"])), min=draw(st.integers(1, most)), source="passages"
         )
         return FieldSpec(
             name, kind, tp, description, cites if rule != "extractive" else None, extractive=rule != "citations"

@@ -165,6 +165,16 @@ def test_an_input_type_without_a_schema_is_still_fine():
     assert FieldSpec("thing", "input", opaque).json_schema == {"x-python-type": "Opaque"}
 
 
+def test_an_extractive_field_cannot_require_two_citations():
+    from refine import Citations
+
+    with pytest.raises(SignatureError, match=r"'quote' is extractive with Citations\(min=2\), but a verbatim quote"):
+
+        class Quoted(Signature):
+            passages: list[Passage] = InputField()
+            quote: str = OutputField(extractive=True, citations=Citations(per="answer", min=2))
+
+
 # -- numeric and boolean options -------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("options", "message"),
