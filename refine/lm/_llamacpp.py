@@ -16,7 +16,7 @@ from refine._options import check_bool, check_int
 from refine.constraints import Constraint, constraint_kinds
 from refine.errors import ContextOverflow, ModelNotFound
 from refine.lm._guidance import CAPTURE, SUPPORTED, grammar_for
-from refine.lm._interrupt import deferred_interrupts
+from refine.lm._interrupt import deferred_interrupts, raise_if_interrupted
 from refine.lm._model_file import embedded_model_path
 from refine.lm._types import LMRequest, LMResponse, require_support
 
@@ -88,6 +88,7 @@ class LlamaCpp:
             from refine.lm._engine import build_model
         except ImportError as exc:
             raise ModelNotFound(f"the in-process backend needs guidance and llama-cpp-python: {_LOCAL_HINT}") from exc
+        raise_if_interrupted()  # between the imports (seconds, with torch installed) and the model
         self._path = path
         self._lock = threading.Lock()
         started = time.perf_counter()
