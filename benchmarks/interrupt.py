@@ -1,10 +1,12 @@
 """How fast Ctrl-C stops `refine ask` on the embedded model, and whether it ever does worse.
 
-Each trial starts ``refine ask QUESTION`` as a terminal would (SIGINT at its default), sends SIGINT
-after a random delay (uniform in ``--min-delay``..``--max-delay`` seconds, which spans loading,
-retrieval, prompt evaluation and decoding), and records how long the process took to exit after
-it, its exit status, and what it printed. A good trial exits with 130 and "refine: interrupted";
-a bad one finishes the answer anyway, aborts, or prints a traceback.
+One uninterrupted ``refine ask QUESTION`` first measures how long an answer takes. Then each
+trial starts it again as a terminal would (SIGINT at its default), sends SIGINT after a random
+delay (uniform from ``--min-delay`` seconds to the end of the measured run, which spans imports,
+loading the model, retrieval, prompt evaluation and decoding), and records how long the process
+took to exit after it, its exit status, and what it printed. A good trial exits with 130 and
+"refine: interrupted"; a bad one finishes the answer anyway, aborts, or prints a traceback. A
+process that had already exited when the signal was due is counted apart.
 
     python benchmarks/interrupt.py [--trials 40] [--seed 0] [--question "..."] [--project DIR]
 
@@ -39,9 +41,12 @@ class Trial:
     status: int
     stderr: str
     stdout: str
+    signalled: bool = True  # False: the process had exited before the signal was due
 
     @property
     def outcome(self) -> str:
+        if not self.signalled:
+            return "finished before the signal"
         if self.status == 130 and self.stderr == "refine: interrupted\n" and not self.stdout:
             return "interrupted"
         if self.status in (0, 1) and self.stdout:
@@ -69,9 +74,17 @@ def run_trial(question: str, delay: float, project: str | None) -> Trial:
     )
     time.sleep(delay)
     sent = time.perf_counter()
-    process.send_signal(signal.SIGINT)
+    signalled = process.poll() is None
+    if signalled:
+        process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate()
-    return Trial(delay, time.perf_counter() - sent, process.returncode, stderr, stdout)
+    return Trial(delay, time.perf_counter() - sent, process.returncode, stderr, stdout, signalled)
+
+
+def answer_seconds(question: str, project: str | None) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "refine.cli", "ask", question], cwd=project, capture_output=True, check=False)
+    return time.perf_counter() - started
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -83,21 +96,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--min-delay", type=float, default=0.2)
-    parser.add_argument("--max-delay", type=float, default=6.0)
+    parser.add_argument("--max-delay", type=float, default=None, help="default: the measured answer time")
     parser.add_argument("--question", default=QUESTION)
     parser.add_argument("--project", default=None, help="a checkout whose refine to run (default: this one)")
     args = parser.parse_args(argv)
+    console = Console(stderr=True)
+    if args.max_delay is None:
+        args.max_delay = answer_seconds(args.question, args.project)
+        console.print(f"an uninterrupted answer took {args.max_delay:.2f} s")
     if args.trials < 1 or not 0 <= args.min_delay <= args.max_delay:
         parser.error(f"need --trials >= 1 and 0 <= --min-delay <= --max-delay, got {vars(args)}")
     rng = random.Random(args.seed)
-    console = Console(stderr=True)
     trials = []
     with Progress(console=console) as progress:
         task = progress.add_task("Interrupting refine ask", total=args.trials)
         for _ in range(args.trials):
             trials.append(run_trial(args.question, rng.uniform(args.min_delay, args.max_delay), args.project))
             progress.advance(task)
-    table = Table(title=f"Ctrl-C during `refine ask`, {args.trials} trials, delays {args.min_delay}-{args.max_delay} s")
+    title = f"Ctrl-C during `refine ask`, {args.trials} trials, delays {args.min_delay:.1f}-{args.max_delay:.1f} s"
+    table = Table(title=title)
     for column in ("outcome", "trials", "median s", "p90 s", "max s"):
         table.add_column(column)
     for outcome in sorted({t.outcome for t in trials}):
@@ -111,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     Console().print(table)
     for trial in trials:
-        if trial.outcome != "interrupted":
+        if trial.outcome not in ("interrupted", "finished before the signal"):
             tail = trial.stderr.strip().splitlines()[-1:] or [""]
             print(f"delay {trial.delay:.2f} s: {trial.outcome} after {trial.seconds:.2f} s; stderr ends {tail[0]!r}")
     return 0

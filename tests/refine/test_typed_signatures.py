@@ -175,7 +175,7 @@ def test_embedded_model_output_always_parses_and_validates_under_the_grammar(emb
 def test_sampled_outputs_under_the_grammar_all_parse(embedded_lm):
     inputs = {"passages": PASSAGES, "question": "Which city is in Italy?"}
     predict = Predict(Typed, lm=embedded_lm, max_backtracks=0, temperature=1.0)
-    for seed in range(3):
+    for seed in range(2):  # each seed samples its own path through the grammar
         request = predict.plan(embedded_lm, inputs).request.with_sampling(temperature=1.0, seed=seed)
         attempt = predict.attempt(embedded_lm, request, inputs)
         assert attempt.ok, (attempt.response.text, attempt.failures)
