@@ -375,11 +375,13 @@ def cited_text_pattern(
     # reads "-------- [1]." as no sentence at all), and no '#' before it ("# x" is a heading).
     # Three alternatives keep the length within [8, max_sentence_chars] exactly.
     lead = r"[^\[\]\n.!?\u2026#]"
-    longest = max_sentence_chars - 2
-    start = "|".join(f"{lead * i}{WORD_CHAR}{char}{{{6 - i},{longest - i}}}" for i in range(3))
-    # The last character is no space (exactly one precedes the marker), and no closing quotation
-    # mark or ',;:' after one: a quotation right before a citation must be found in the passage.
-    last = r'[^\s\[\].!?\u2026,;:"\u201d]'
+    longest = max_sentence_chars - 3
+    start = "|".join(f"{lead * i}{WORD_CHAR}{char}{{{5 - i},{longest - i}}}" for i in range(3))
+    # The last character is no space (exactly one precedes the marker) and no closing quotation
+    # mark; and ',;:' may end the sentence, but not right after one: citations reads a quotation
+    # just before a citation as a quote the passage must hold.
+    ends = r'[^\s\[\].!?\u2026"\u201d]'
+    last = rf'(?:[^\[\]\n.!?\u2026"\u201d]{ends}|["\u201d][^\s\[\].!?\u2026,;:"\u201d])'
     body = f"(?:{start}){last}"
     cited = rf"{body} {_markers_pattern(n_passages, min_citations)}\."
     if per == "answer":
