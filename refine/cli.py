@@ -2,7 +2,8 @@
 
 Exit status: 0 an answer with valid citations (or an index written), 1 an answer without any,
 2 bad input (the fix is in the command line or its files), 3 a failure while running (a damaged
-index, a model that failed), 130 interrupted. Errors are one line on stderr.
+index, a model that failed), 130 interrupted, 141 the reader of the output went away (a closed
+pipe, as with ``| head``). Errors are one line on stderr.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import textwrap
 import time
@@ -36,6 +38,7 @@ EXIT_UNCITED = 1
 EXIT_USAGE = 2
 EXIT_FAILURE = 3
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a reader that went away
 # OSErrors whose fix is another path on the command line.
 _PATH_ERRORS = (PermissionError, FileNotFoundError, IsADirectoryError, NotADirectoryError)
 _EPILOG = (
@@ -190,9 +193,14 @@ def main(argv: Sequence[str] | None = None, *, lm: LM | None = None, out: TextIO
     logging.basicConfig(level=level, format="%(name)s: %(message)s")
     logging.getLogger("bm25s").setLevel(level)  # bm25s sets itself to DEBUG on import
     try:
-        if args.command == "ask":
-            return _ask(args, lm, out)
-        return _index(args, out)
+        status = _ask(args, lm, out) if args.command == "ask" else _index(args, out)
+        out.flush()  # here, so that a closed pipe is reported below and not at exit
+        return status
+    except BrokenPipeError:
+        # Whoever read the output went away (refine ask ... | head -1): stop quietly, as cat does.
+        if out is sys.stdout:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python flushes it again at exit
+        return EXIT_BROKEN_PIPE
     except RefineError as exc:
         sys.stderr.write(f"refine: error: {' '.join(str(exc).split())}\n")
         return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_FAILURE

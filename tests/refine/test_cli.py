@@ -208,3 +208,33 @@ def test_a_disk_error_while_indexing_is_one_line(docs, tmp_path, monkeypatch, ca
     monkeypatch.setattr(BM25Retriever, "save", fail)
     assert main(["index", str(docs), "--out", str(tmp_path / "index")], out=io.StringIO()) == status
     assert capsys.readouterr().err == f"refine: error: {error.strerror} '{error.filename}'\n"
+
+
+class _ClosedPipe(io.StringIO):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_reader_that_goes_away_stops_refine_quietly(docs, capsys):
+    argv = ["ask", "Why do cats purr?", "--corpus", str(docs)]
+    assert main(argv, lm=ScriptedLM(["Cats purr when content [1]."]), out=_ClosedPipe()) == 141
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.model
+def test_refine_ask_into_a_pipe_closed_early(embedded_lm):
+    """`refine ask ... | head -1`, when the reader has left before the answer is written."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "refine.cli", "ask", "What does the yield statement do?", "-k", "1"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert (proc.returncode, proc.stderr) == (141, "")
