@@ -31,7 +31,8 @@ from citations.errors import CitationError
 __all__ = ["WORD_CHAR", "Claim", "parse", "render"]
 
 #: A letter or digit (``\w`` but ``_``, so ``str.isalnum``): a sentence without one is not a claim.
-#: Python's ``re`` and the Rust regex engines behind grammar backends read the class alike.
+#: In Python's ``re``; Rust's ``\w`` also holds combining marks, so grammar backends get it as
+#: ``[\p{L}\p{N}]`` (:func:`refine.lm._guidance.rust_regex`).
 WORD_CHAR = r"[^\W_]"
 
 _BULLET = re.compile(r"(?:[-*+\u2022]|\d{1,3}[.)]|>)[ \t]+")

@@ -31,7 +31,6 @@ __all__ = [
     "Substring",
     "cited_text_pattern",
     "constraint_kinds",
-    "quote_chunks",
     "quote_length_pattern",
     "quote_runs",
 ]
@@ -123,18 +122,12 @@ def _pieces(text: str, starts: list[int], end: int) -> tuple[str, ...]:
     return tuple(text[low:high] for low, high in zip(starts, [*starts[1:], end], strict=True))
 
 
-def quote_chunks(text: str) -> tuple[str, ...]:
-    """Words with their punctuation and the whitespace after them: the units a quote is made of.
-
-    Every chunk holds a letter or digit, so a quote is never blank or bare punctuation, and it
-    starts at a word; joined, the chunks give ``text`` back from its first word on.
-    """
-    return _pieces(text, _chunk_starts(text, 0, len(text)), len(text))
-
-
 @lru_cache(maxsize=256)
 def quote_runs(text: str) -> tuple[tuple[str, ...], ...]:
-    """The :func:`quote_chunks` of ``text`` in runs that no citation marker interrupts.
+    """The chunks of ``text`` that a quote is made of, in runs that no citation marker interrupts.
+
+    A chunk is a word with its punctuation and the whitespace after it; each holds a letter or
+    digit, so a quote is never blank or bare punctuation, and it starts at a word.
 
     A quote is a run of consecutive chunks of one run, so it never holds a bracket that would
     cite once copied into an answer (``[7]``, ``[1-3]``, ``[p1]``: whatever
