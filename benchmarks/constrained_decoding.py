@@ -38,7 +38,6 @@ import corpora
 from corpora import Passage, QADataset
 from refine import BM25Retriever, Citations, InputField, LlamaCpp, OutputField, ParseError, Predict, Signature
 from refine.metrics import exact_match, token_f1
-from refine.validation import strip_citations
 
 INSTRUCTIONS = (
     "Answer the question using only the numbered passages. Keep the answer short. End every sentence "
@@ -91,7 +90,7 @@ def run_one(
         parsed, answer = True, prediction.answer
     seconds = time.perf_counter() - started
     report = citations.check(answer, passages) if parsed else None
-    plain = strip_citations(answer)
+    plain = citations.strip_markers(answer)
     return {
         "parsed": parsed,
         "valid": bool(report and report.valid),

@@ -13,7 +13,7 @@ Stands on :mod:`corpora` only::
 Metrics (ALCE citation recall and precision, gold-passage scores) live in :mod:`citations.metrics`.
 """
 
-from citations._claims import Claim, parse, render
+from citations._claims import Claim, parse, render, strip_markers
 from citations._embedding import EmbeddingChecker
 from citations._judge import JUDGE_CHOICES, LMJudge, judge_prompt
 from citations._lexical import LexicalChecker
@@ -45,4 +45,5 @@ __all__ = [
     "parse",
     "render",
     "resolve",
+    "strip_markers",
 ]

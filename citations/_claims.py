@@ -28,7 +28,7 @@ from citations._segment import (
 )
 from citations.errors import CitationError
 
-__all__ = ["WORD_CHAR", "Claim", "parse", "render"]
+__all__ = ["WORD_CHAR", "Claim", "parse", "render", "strip_markers"]
 
 #: A letter or digit (``\w`` but ``_``, so ``str.isalnum``): a sentence without one is not a claim.
 #: In Python's ``re``; Rust's ``\w`` also holds combining marks, so grammar backends get it as
@@ -254,3 +254,14 @@ def render(claims: Iterable[Claim]) -> str:
         else:
             answer = f"{answer}\n\n{piece}"
     return answer
+
+
+def strip_markers(text: str) -> str:
+    """``"Paris [1]."`` -> ``"Paris."``: the text without the markers :func:`parse` reads."""
+    pieces = []
+    position = 0
+    for start, end in dict.fromkeys((m.start, m.end) for m in find_markers(text, code_spans(text))):
+        pieces.append(text[position:start].rstrip())
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces).strip()

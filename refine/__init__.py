@@ -6,7 +6,6 @@ breaks a rule is retried with feedback.
 
 from refine import checks
 from refine._context import using
-from refine.adapter import Demo
 from refine.assertions import Assert, Check, Suggest
 from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Quote, Regex, Seq, Substring
 from refine.errors import (
@@ -22,7 +21,7 @@ from refine.errors import (
     UnsupportedConstraint,
     UsageError,
 )
-from refine.history import Attempt, Prediction, Step, Usage
+from refine.history import Attempt, Demo, Prediction, Step, Usage, Violation
 from refine.judge import lm_judge
 from refine.lm import LM, LlamaCpp, LMRequest, LMResponse, Message, ScriptedLM
 from refine.module import Module, check
@@ -31,7 +30,6 @@ from refine.rag import CitedAnswer, CitedQA, CitedRAG
 from refine.retrieval import BM25Retriever, Hit
 from refine.rollouts import BestOfN, Refine
 from refine.signatures import Citations, FieldSpec, InputField, OutputField, Signature
-from refine.validation import Violation
 
 __version__ = "0.1.0"
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any, Literal
 
 import pydantic
@@ -19,28 +17,14 @@ from corpora import Passage
 from corpora._text import encoding_problem
 from refine.constraints import Constraint
 from refine.errors import ParseError, SignatureError, UsageError
+from refine.grammar import as_passages
+from refine.history import Demo
 from refine.lm import Message
 from refine.signatures import FieldSpec, Signature
 
-__all__ = ["Demo", "Format", "format_passages", "parse_reply", "render_messages", "render_value"]
+__all__ = ["Format", "format_passages", "parse_reply", "render_messages", "render_value"]
 
 Format = Literal["fields", "json"]
-
-
-@dataclass(frozen=True, slots=True)
-class Demo:
-    """A worked example: values for a signature's inputs and outputs."""
-
-    values: Mapping[str, Any]
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
-
-    def __hash__(self) -> int:
-        return hash(tuple(sorted((k, repr(v)) for k, v in self.values.items())))
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Demo) and dict(self.values) == dict(other.values)
 
 
 def format_passages(passages: Sequence[Passage]) -> str:
@@ -55,8 +39,9 @@ def render_value(value: Any) -> str:
         return value
     if isinstance(value, Passage):
         return format_passages([value])
-    if isinstance(value, Sequence) and value and all(isinstance(v, Passage) for v in value):
-        return format_passages(value)
+    passages = as_passages(value)
+    if passages is not None:
+        return format_passages(passages)
     if isinstance(value, pydantic.BaseModel):
         return value.model_dump_json()
     try:

@@ -19,8 +19,7 @@ from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, ClassVar
 
 from refine.errors import UsageError
-from refine.history import Prediction
-from refine.validation import Violation
+from refine.history import Prediction, Violation
 
 __all__ = ["Assert", "Check", "Condition", "Rule", "Suggest", "evaluate"]
 

@@ -19,8 +19,9 @@ import citations
 from corpora import Passage
 from refine.assertions import Check
 from refine.errors import UsageError
+from refine.grammar import as_passages
 from refine.history import Prediction
-from refine.validation import strip_citations
+from refine.validation import citation_problems
 
 __all__ = [
     "citations_supported",
@@ -55,7 +56,7 @@ def non_empty(field: str = "answer") -> Check:
     """The field holds more than whitespace and citation markers."""
 
     def problems(p: Prediction) -> list[str]:
-        return [] if strip_citations(_text(p, field)).strip() else [f"The {field} is empty; write one."]
+        return [] if citations.strip_markers(_text(p, field)).strip() else [f"The {field} is empty; write one."]
 
     return Check("non_empty", (field,), f"{field} is not empty", problems)
 
@@ -65,7 +66,7 @@ def max_words(field: str, limit: int) -> Check:
     _positive("limit", limit)
 
     def problems(p: Prediction) -> list[str]:
-        words = len(_WORD.findall(strip_citations(_text(p, field))))
+        words = len(_WORD.findall(citations.strip_markers(_text(p, field))))
         return [] if words <= limit else [f"The {field} has {words} words; use at most {limit}."]
 
     return Check("max_words", (field,), f"{field} has at most {limit} words", problems)
@@ -76,7 +77,7 @@ def max_chars(field: str, limit: int) -> Check:
     _positive("limit", limit)
 
     def problems(p: Prediction) -> list[str]:
-        n = len(strip_citations(_text(p, field)))
+        n = len(citations.strip_markers(_text(p, field)))
         return [] if n <= limit else [f"The {field} has {n} characters; use at most {limit}."]
 
     return Check("max_chars", (field,), f"{field} has at most {limit} characters", problems)
@@ -148,25 +149,20 @@ def distinct_from(
     return Check("distinct_from", (field,), f"{field} differs from earlier ones", problems)
 
 
-def _passages(p: Prediction, name: str) -> list[Passage]:
+def _passages(p: Prediction, name: str) -> tuple[Passage, ...]:
     if name not in p.inputs:
         raise UsageError(f"citation check reads passages from input {name!r}, but the inputs are {', '.join(p.inputs)}")
-    items = [getattr(item, "passage", item) for item in p.inputs[name]]  # Hits or Passages
-    if not all(isinstance(item, Passage) for item in items):
+    passages = as_passages(p.inputs[name])
+    if passages is None:
         raise UsageError(f"input {name!r} must hold Passages (or Hits) for a citation check")
-    return items
+    return passages
 
 
 def citations_valid(field: str = "answer", passages: str = "passages") -> Check:
     """At least one citation, and every citation names one of the passages given."""
 
     def problems(p: Prediction) -> list[str]:
-        given = _passages(p, passages)
-        report = citations.check(_text(p, field), given)
-        found = [m for f in report.findings if f.invalid for m in f.problems(given)]
-        if not report.cited_passages:
-            found.append(f"The {field} cites no passage; end each sentence with the passage it uses, like [1].")
-        return found
+        return citation_problems(_text(p, field), _passages(p, passages), per="answer", field=field)
 
     return Check("citations_valid", (field,), f"{field} cites only the given passages", problems)
 
@@ -175,11 +171,7 @@ def every_sentence_cited(field: str = "answer", passages: str = "passages") -> C
     """Every sentence carries at least one valid citation."""
 
     def problems(p: Prediction) -> list[str]:
-        given = _passages(p, passages)
-        report = citations.check(_text(p, field), given)
-        if not report.findings:
-            return [f"The {field} has no sentences; write one that cites a passage, like [1]."]
-        return [m for f in report.findings if f.uncited or f.invalid for m in f.problems(given)]
+        return citation_problems(_text(p, field), _passages(p, passages), per="sentence", field=field)
 
     return Check("every_sentence_cited", (field,), f"every sentence of {field} is cited", problems)
 
@@ -205,7 +197,7 @@ def numbers_cited(field: str = "answer", passages: str = "passages") -> Check:
     def problems(p: Prediction) -> list[str]:
         given = _passages(p, passages)
         text = _text(p, field)
-        numbers = dict.fromkeys(_NUMBER.findall(strip_citations(text)))
+        numbers = dict.fromkeys(_NUMBER.findall(citations.strip_markers(text)))
         if not numbers:
             return []
         cited = " ".join(q.text for q in citations.check(text, given).cited_passages)

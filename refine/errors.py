@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from corpora.errors import CorpusError, RefineError, RuntimeFailure, UsageError
+from refine.history import History
 
 __all__ = [
     "AssertionFailed",
@@ -74,11 +75,11 @@ class ContextOverflow(LMError):
         self.n_ctx = n_ctx
 
 
-class ParseError(LMError):
+class ParseError(History, LMError):
     """An LM reply could not be parsed into the fields of its signature.
 
     ``text`` is the reply; ``field`` names the field that failed, when one did; ``attempts``
-    holds every attempt when retries were made.
+    holds every attempt when retries were made, and ``usage`` what they cost.
     """
 
     def __init__(self, message: str, *, text: str, field: str | None = None, attempts: tuple[Any, ...] = ()) -> None:
@@ -88,11 +89,12 @@ class ParseError(LMError):
         self.attempts = attempts
 
 
-class AssertionFailed(RuntimeFailure):
+class AssertionFailed(History, RuntimeFailure):
     """A hard assertion (or a rule the signature declares) still failed after every retry.
 
     ``failures`` are the checks the last attempt failed; ``attempts`` every LM attempt made, in
-    order; ``trace`` the predictor calls of the program run, when a module raised it.
+    order, and ``usage`` what they cost; ``trace`` the predictor calls of the program run, when a
+    module raised it.
     """
 
     def __init__(

@@ -22,25 +22,36 @@ from refine.errors import SignatureError
 from refine.fields import FieldSpec
 from refine.signatures import Signature
 
-__all__ = ["cited_passages_of", "fields_constraint", "json_schema", "value_constraint"]
+__all__ = ["as_passages", "cited_passages_of", "fields_constraint", "json_schema", "value_constraint"]
 
 INT = r"-?[0-9]{1,18}"
 FLOAT = r"-?[0-9]{1,15}(?:\.[0-9]{1,10})?"
 DEFAULT_MAX_LINE = 300
 
 
-def cited_passages_of(spec: FieldSpec, inputs: Mapping[str, Any]) -> Sequence[Passage]:
+def as_passages(value: Any) -> tuple[Passage, ...] | None:
+    """``value`` as passages when it is a non-empty list of them, or of retrieval hits (which
+    carry a ``.passage``); ``None`` otherwise."""
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence) or not value:
+        return None
+    items = [getattr(item, "passage", item) for item in value]
+    passages = tuple(p for p in items if isinstance(p, Passage))
+    return passages if len(passages) == len(items) else None
+
+
+def cited_passages_of(spec: FieldSpec, inputs: Mapping[str, Any]) -> tuple[Passage, ...]:
     """The passages an output field may cite: the value of its citation source input."""
     rule = spec.cites
     if rule is None:
         raise SignatureError(f"field {spec.name!r} does not cite passages")
     value = inputs.get(rule.source)
-    if not isinstance(value, Sequence) or not value or not all(isinstance(p, Passage) for p in value):
+    passages = as_passages(value)
+    if passages is None:
         raise SignatureError(
-            f"field {spec.name!r} cites input {rule.source!r}, which must be a non-empty list of Passage; "
-            f"got {type(value).__name__}"
+            f"field {spec.name!r} cites input {rule.source!r}, which must be a non-empty list of Passage "
+            f"(or of retrieval Hits); got {type(value).__name__}"
         )
-    return value
+    return passages
 
 
 def _strip_anchors(pattern: str) -> str:

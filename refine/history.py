@@ -1,4 +1,9 @@
-"""What a call returns about how it got its result: attempts, steps, usage, remaining failures.
+"""The values a call returns about how it got its result, and the values a program learns from.
+
+:class:`Violation` (a failed check), :class:`Attempt` (one LM call), :class:`Step` (one predictor
+call of a program run), :class:`Usage`, :class:`Prediction` and :class:`Demo` live here, at the
+bottom of ``refine``: they import nothing of the machinery that produces them, so anything
+(an evaluation row, a saved program, a test) can hold them without pulling in backends.
 
 Nothing about a call lives outside it: a :class:`Prediction` carries every attempt that produced
 it and, for a module, every step of the program run.
@@ -6,15 +11,44 @@ it and, for a module, every step of the program run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from refine.lm import LMRequest, LMResponse
-from refine.validation import Violation
+if TYPE_CHECKING:  # annotations only: the LM types import the error tree, which imports Usage
+    from refine.lm import LMRequest, LMResponse
 
-__all__ = ["Attempt", "History", "Prediction", "Step", "Usage"]
+__all__ = [
+    "Attempt",
+    "Demo",
+    "History",
+    "Prediction",
+    "Rule",
+    "Step",
+    "Usage",
+    "Violation",
+    "best_attempt",
+    "frozen_key",
+]
+
+# "parse", "type", "citations" and "quote" for what a signature declares; an assertion's name otherwise.
+Rule = str
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One failed check: which field, which value, what is wrong (phrased as feedback), and whether
+    it is hard (an assertion: the result cannot stand) or soft (a suggestion: it is recorded)."""
+
+    field: str | None
+    value: Any
+    message: str
+    rule: Rule = "type"
+    hard: bool = True
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +103,7 @@ class Attempt:
 
 
 class History:
-    """What a result with an ``attempts`` history reports about it: the LM usage of all of them."""
+    """What a result (or an error) with an ``attempts`` history reports: the LM usage of all of them."""
 
     __slots__ = ()
     attempts: tuple[Attempt, ...]
@@ -129,4 +163,63 @@ class Prediction(History):
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={v!r}" for k, v in self.outputs.items())
-        return f"Prediction({fields}, attempts={len(self.attempts)})"
+        return f"{type(self).__name__}({fields}, attempts={len(self.attempts)})"
+
+
+def frozen_key(value: Any) -> Any:
+    """A hashable stand-in for ``value`` such that equal values give equal keys.
+
+    Mappings become frozensets of items and sequences tuples, recursively; ``1`` and ``1.0``
+    stay equal (and hash alike), as they are. An unhashable object of another kind stands in as
+    its type, which keeps equal values equal at the price of collisions.
+    """
+    if isinstance(value, Mapping):
+        return frozenset((k, frozen_key(v)) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return tuple(frozen_key(v) for v in value)
+    if isinstance(value, set | frozenset):
+        return frozenset(frozen_key(v) for v in value)
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):  # a pydantic model: equal models have equal fields
+        return (type(value), frozen_key(dump()))
+    try:
+        hash(value)
+    except TypeError:
+        return type(value)
+    return value
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Demo:
+    """A worked example: values for a signature's inputs and outputs."""
+
+    values: Mapping[str, Any]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
+
+    def __hash__(self) -> int:
+        return hash(frozen_key(self.values))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Demo) and dict(self.values) == dict(other.values)
+
+
+Score = Callable[[Prediction], float]
+
+
+def best_attempt(attempts: Sequence[Attempt], scores: Sequence[Score], inputs: Mapping[str, Any]) -> int:
+    """The index of the attempt to keep among those that passed the hard checks.
+
+    With ``scores`` (a :class:`~refine.Suggest`'s ``score``), the best-scoring one, the latest on
+    ties; without, the latest. Raises ``ValueError`` when no attempt passed.
+    """
+    standing = [i for i, a in enumerate(attempts) if a.passed_hard]
+    if not standing:
+        raise ValueError("no attempt passed the hard checks")
+    if not scores:
+        return standing[-1]
+    return max(
+        reversed(standing),
+        key=lambda i: sum(score(Prediction(attempts[i].outputs or {}, inputs=inputs)) for score in scores),
+    )

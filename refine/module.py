@@ -22,10 +22,9 @@ from typing import Any
 from refine._context import resolve_lm
 from refine.assertions import Rule, Suggest, evaluate
 from refine.errors import AssertionFailed, ParseError, RuntimeFailure, UsageError
-from refine.history import Attempt, Prediction, Step
+from refine.history import Attempt, Prediction, Step, Violation
 from refine.lm import LM
 from refine.predict import Predict
-from refine.validation import Violation
 
 __all__ = ["Module", "check"]
 

@@ -9,15 +9,15 @@ from typing import Any
 
 from refine._context import resolve_lm
 from refine._options import check_bool, check_int, check_number
-from refine.adapter import Demo, Format, parse_reply, render_messages
+from refine.adapter import Format, parse_reply, render_messages
 from refine.assertions import Rule, Suggest, evaluate
 from refine.constraints import Constraint, JsonSchema
 from refine.errors import AssertionFailed, ParseError, UsageError
 from refine.grammar import fields_constraint, json_schema
-from refine.history import Attempt, History, Prediction, Step, Usage
+from refine.history import Attempt, Demo, History, Prediction, Step, Usage, Violation, best_attempt
 from refine.lm import LM, LMRequest, Message
 from refine.signatures import Signature, as_signature
-from refine.validation import Violation, validate
+from refine.validation import validate
 
 __all__ = [
     "Attempt",
@@ -79,7 +79,31 @@ class Predict:
 
     With ``strict=False`` the signature's declared rules are soft (suggestions); parsing stays
     hard, since without outputs there is nothing to continue with.
+
+    A predictor is a value: what it learns (``demos``, the signature's instructions) changes by
+    :meth:`with_demos` and :meth:`with_instructions`, which return new predictors.
     """
+
+    __slots__ = (
+        "assertions",
+        "constrained",
+        "demos",
+        "lm",
+        "max_backtracks",
+        "max_tokens",
+        "signature",
+        "strict",
+        "temperature",
+    )
+    signature: Signature
+    lm: LM | None
+    demos: tuple[Demo, ...]
+    assertions: tuple[Rule, ...]
+    max_backtracks: int
+    strict: bool
+    max_tokens: int
+    temperature: float
+    constrained: bool
 
     def __init__(
         self,
@@ -108,15 +132,51 @@ class Predict:
                 raise UsageError(
                     f"{rule!r} is already decided; a declared assertion needs a function of the prediction"
                 )
-        self.signature = as_signature(signature)
-        self.lm = lm
-        self.demos = tuple(demos)
-        self.assertions = tuple(assertions)
-        self.max_backtracks = max_backtracks
-        self.strict = strict
-        self.max_tokens = max_tokens
-        self.temperature = temperature
-        self.constrained = constrained
+        values = {
+            "signature": as_signature(signature),
+            "lm": lm,
+            "demos": _demos(demos),
+            "assertions": tuple(assertions),
+            "max_backtracks": max_backtracks,
+            "strict": strict,
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "constrained": constrained,
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(
+            f"Predict is immutable: cannot set {name!r}; use with_demos(...) or with_instructions(...), "
+            "which return a new predictor"
+        )
+
+    def __copy__(self) -> Predict:
+        return self  # immutable: a copy would be indistinguishable
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Predict:
+        return self
+
+    def _with(self, **changes: Any) -> Predict:
+        new = object.__new__(Predict)
+        for name in Predict.__slots__:
+            object.__setattr__(new, name, changes.get(name, getattr(self, name)))
+        return new
+
+    def with_demos(self, demos: Sequence[Demo]) -> Predict:
+        """This predictor with ``demos`` (worked examples shown before the inputs) instead of its own."""
+        return self._with(demos=_demos(demos))
+
+    def with_instructions(self, instructions: str) -> Predict:
+        """This predictor with its signature's instructions replaced."""
+        if not isinstance(instructions, str):
+            raise UsageError(f"instructions={instructions!r} must be a string")
+        return self._with(signature=self.signature.with_instructions(instructions))
+
+    def named_predictors(self) -> list[tuple[str, Predict]]:
+        """A predictor is a one-step program: its only predictor is itself, named ``"self"``."""
+        return [("self", self)]
 
     def plan(self, lm: LM, inputs: Mapping[str, Any], *, rollout: int = 0) -> Plan:
         """The first request for ``inputs`` on ``lm`` (pure: no LM is called).
@@ -215,10 +275,7 @@ class Predict:
         scores = [rule.score for rule in self.assertions if isinstance(rule, Suggest) and rule.score is not None]
         chosen = standing[-1]
         if not chosen.ok and scores:
-            chosen = max(
-                reversed(standing),
-                key=lambda a: sum(score(Prediction(a.outputs or {}, inputs=inputs)) for score in scores),
-            )
+            chosen = attempts[best_attempt(attempts, scores, inputs)]
         if chosen.failures:
             logger.info("%r carries on with failed suggestions: %s", self, chosen.feedback)
         return Prediction(chosen.outputs or {}, attempts, chosen.failures, inputs=inputs)
@@ -228,3 +285,12 @@ class Predict:
 
     def __repr__(self) -> str:
         return f"Predict({self.signature!r})"
+
+
+def _demos(demos: Sequence[Demo]) -> tuple[Demo, ...]:
+    if isinstance(demos, str | Demo) or not isinstance(demos, Sequence):
+        raise UsageError(f"demos={demos!r} must be a list of refine.Demo")
+    for demo in demos:
+        if not isinstance(demo, Demo):
+            raise UsageError(f"demos=[..., {demo!r}, ...] holds a non-Demo; wrap its values in refine.Demo({{...}})")
+    return tuple(demos)

@@ -13,12 +13,11 @@ from refine._context import resolve_lm
 from refine._options import check_int
 from refine.assertions import Rule
 from refine.errors import ParseError, UsageError
-from refine.history import Attempt, History
+from refine.history import Attempt, History, Violation
 from refine.lm import LM
 from refine.predict import Predict
 from refine.retrieval import Hit
 from refine.signatures import Citations, InputField, OutputField, Signature
-from refine.validation import Violation
 
 __all__ = ["CitedAnswer", "CitedQA", "CitedRAG", "Retriever"]
 

@@ -15,10 +15,9 @@ from typing import Any
 from refine._context import resolve_lm
 from refine._options import check_int, check_number
 from refine.errors import AssertionFailed, UsageError
-from refine.history import Prediction
+from refine.history import Prediction, Violation
 from refine.lm import LM
 from refine.module import Module, _Backtrack, _Run, execute
-from refine.validation import Violation
 
 __all__ = ["BestOfN", "Refine", "Reward"]
 

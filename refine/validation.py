@@ -1,62 +1,34 @@
 """Checks of parsed outputs against what their signature declares, as structured violations.
 
-A :class:`Violation` names the field, the offending value and what is wrong, so that retries and
-assertions can turn it into feedback without parsing strings.
+A :class:`~refine.Violation` names the field, the offending value and what is wrong, so that
+retries and assertions can turn it into feedback without parsing strings. The citation rules are
+written here once: :func:`validate` applies them to a field that declares ``Citations``, and
+:mod:`refine.checks` to any field an assertion names.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import citations
 from citations._claims import WORD_CHAR
 from citations._feedback import invalid_message
-from citations._markers import Ref, find_markers, marker_spans, parse_group
-from citations._segment import code_spans
+from citations._markers import Ref, marker_spans, parse_group
 from corpora import Passage
 from refine.fields import Citations, FieldSpec
 from refine.grammar import cited_passages_of
+from refine.history import Violation
 from refine.signatures import Signature
 
-__all__ = ["Rule", "Violation", "split_quote", "strip_citations", "validate"]
+__all__ = ["citation_problems", "split_quote", "validate"]
 
-# "parse", "type", "citations" and "quote" for what a signature declares; an assertion's name otherwise.
-Rule = str
 # What may follow an extractive quote's markers ("the capital [1]." quotes "the capital"), and
 # what may come between them.
 _AFTER_MARKERS = re.compile(r"[\s.!?]*")
 _BETWEEN_MARKERS = re.compile(r"\s*")
 _WORD = re.compile(WORD_CHAR)
-
-
-@dataclass(frozen=True, slots=True)
-class Violation:
-    """One failed check: which field, which value, what is wrong (phrased as feedback), and whether
-    it is hard (an assertion: the result cannot stand) or soft (a suggestion: it is recorded)."""
-
-    field: str | None
-    value: Any
-    message: str
-    rule: Rule = "type"
-    hard: bool = True
-
-    def __str__(self) -> str:
-        return self.message
-
-
-def strip_citations(text: str) -> str:
-    """``"Paris [1]."`` -> ``"Paris."``: the text without the markers :func:`citations.parse` reads."""
-    pieces = []
-    position = 0
-    for start, end in dict.fromkeys((m.start, m.end) for m in find_markers(text, code_spans(text))):
-        pieces.append(text[position:start].rstrip())
-        position = end
-    pieces.append(text[position:])
-    return "".join(pieces).strip()
-
 
 def split_quote(value: str) -> tuple[str, tuple[Ref, ...], tuple[str, ...]]:
     """An extractive value's quote, the references of the markers after it, and the markers inside it.
@@ -82,31 +54,44 @@ def _where(spec: FieldSpec) -> str:
     return f"Field {spec.name!r}: " if spec.name != "answer" else ""
 
 
-def _too_few(spec: FieldSpec, value: str, valid: int, rule: Citations, passages: Sequence[Passage]) -> Violation:
-    return Violation(
-        spec.name,
-        value,
-        f"{_where(spec)}the answer cites {valid} of the passages; cite at least {rule.min} of "
-        f"[1]..[{len(passages)}], like [1].",
-        "citations",
-    )
+def _too_few(field: str, valid: int, minimum: int, passages: Sequence[Passage]) -> str:
+    if valid == 0:
+        return f"The {field} cites no passage; end each sentence with the passage it uses, like [1]."
+    return f"The {field} cites {valid} of the passages; cite at least {minimum} of [1]..[{len(passages)}], like [1]."
+
+
+def citation_problems(
+    text: str,
+    passages: Sequence[Passage],
+    *,
+    per: Literal["sentence", "answer"] = "sentence",
+    minimum: int = 1,
+    field: str = "answer",
+) -> list[str]:
+    """What ``text`` does wrong as prose that cites ``passages``, phrased as feedback.
+
+    Every citation must name a given passage; ``per="sentence"``: every sentence cites at least
+    ``minimum`` passages; ``per="answer"``: the text cites at least ``minimum`` in all.
+    """
+    report = citations.check(text, passages)
+    if per == "sentence" and not report.findings:
+        return [f"The {field} has no sentences; write one that cites a passage, like [1]."]
+    found: list[str] = []
+    for finding in report.findings:
+        if finding.uncited and per == "answer":
+            continue  # per answer, a sentence may go uncited
+        found.extend(finding.problems(passages))
+        if per == "sentence" and not finding.uncited and not finding.invalid and len(finding.refs) < minimum:
+            found.append(f"Sentence {finding.index + 1} cites {len(finding.refs)} passage(s); cite at least {minimum}.")
+    if per == "answer" and len(report.cited_passages) < minimum:
+        found.append(_too_few(field, len(report.cited_passages), minimum, passages))
+    return found
 
 
 def _citation_violations(spec: FieldSpec, rule: Citations, value: str, passages: Sequence[Passage]) -> list[Violation]:
-    """The rules of prose that cites: every sentence (or the answer) cites given passages."""
-    report = citations.check(value, passages)
-    found: list[Violation] = []
     where = _where(spec)
-    for finding in report.findings:
-        if finding.uncited and rule.per == "answer":
-            continue  # per answer, a sentence may go uncited
-        found.extend(Violation(spec.name, value, where + m, "citations") for m in finding.problems(passages))
-        if rule.per == "sentence" and not finding.uncited and not finding.invalid and len(finding.refs) < rule.min:
-            message = f"Sentence {finding.index + 1} cites {len(finding.refs)} passage(s); cite at least {rule.min}."
-            found.append(Violation(spec.name, value, where + message, "citations"))
-    if rule.per == "answer" and len(report.cited_passages) < rule.min:
-        found.append(_too_few(spec, value, len(report.cited_passages), rule, passages))
-    return found
+    problems = citation_problems(value, passages, per=rule.per, minimum=rule.min, field=spec.name)
+    return [Violation(spec.name, value, where + m, "citations") for m in problems]
 
 
 def _quote_violations(spec: FieldSpec, rule: Citations, value: str, passages: Sequence[Passage]) -> list[Violation]:
@@ -131,7 +116,7 @@ def _quote_violations(spec: FieldSpec, rule: Citations, value: str, passages: Se
             message = f"{where}{invalid_message(ref, passages)}; cite the passage the quote comes from."
             found.append(Violation(spec.name, value, message, "citations"))
     if len(cited) < rule.min:
-        found.append(_too_few(spec, value, len(cited), rule, passages))
+        found.append(Violation(spec.name, value, _too_few(spec.name, len(cited), rule.min, passages), "citations"))
     limit = spec.json_schema.get("maxLength")
     if limit is not None and len(quote) > limit:
         message = f"{where}the quote has {len(quote)} characters; quote at most {limit}."

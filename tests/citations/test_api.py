@@ -35,6 +35,7 @@ PUBLIC = {
     "parse",
     "render",
     "resolve",
+    "strip_markers",
 }
 METRICS = {
     "CitationScores",

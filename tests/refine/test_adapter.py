@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 
 from corpora import Passage
 from refine import ParseError, Predict, ScriptedLM, Signature, SignatureError
-from refine.adapter import Demo, format_passages, parse_reply, render_messages
+from refine.adapter import format_passages, parse_reply, render_messages
+from refine.history import Demo
 
 PASSAGES = [Passage.create("Cats", "Cats purr."), Passage.create("Dogs", "Dogs bark.")]
 
