@@ -3,29 +3,34 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, cast
 
 import citations
 from corpora import Passage
-from refine._context import resolve_lm
 from refine._options import check_int
 from refine.assertions import Rule
 from refine.errors import ParseError, UsageError
-from refine.history import Attempt, History, Violation
+from refine.grammar import as_passages
+from refine.history import Prediction
 from refine.lm import LM
+from refine.module import Module
 from refine.predict import Predict
 from refine.retrieval import Hit
 from refine.signatures import Citations, InputField, OutputField, Signature
 
-__all__ = ["CitedAnswer", "CitedQA", "CitedRAG", "Retriever"]
+__all__ = ["CitedAnswer", "CitedQA", "CitedRAG", "Retriever", "SearchFunction"]
 
 logger = logging.getLogger(__name__)
 
 
 class Retriever(Protocol):
     def search(self, query: str, k: int = 5) -> tuple[Hit, ...]: ...
+
+
+# Any retrieval of one's own: ``search(query, k)`` returning passages or hits.
+SearchFunction = Callable[[str, int], Sequence[Passage] | Sequence[Hit]]
 
 
 class CitedQA(
@@ -43,25 +48,39 @@ class CitedQA(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class CitedAnswer(History):
-    """An answer, the passages it was given, the check of its citations, and how it was reached."""
+@dataclass(frozen=True, slots=True, repr=False)
+class CitedAnswer(Prediction):
+    """A :class:`~refine.Prediction` of an ``answer``, with the passages it was given and the check
+    of its citations: ``report`` (a :class:`citations.CitationReport`), ``cited``, ``valid``.
 
-    question: str
-    answer: str
-    hits: tuple[Hit, ...]
-    report: citations.CitationReport
-    attempts: tuple[Attempt, ...]
-    failures: tuple[Violation, ...] = ()
+    ``hits`` are the retrieval results the passages came from (empty when the caller gave the
+    passages); ``plain`` is the answer without its markers.
+    """
+
+    passages: tuple[Passage, ...] = ()
+    hits: tuple[Hit, ...] = ()
+    _report: citations.CitationReport | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        Prediction.__post_init__(self)
+        object.__setattr__(self, "_report", citations.check(self.answer, self.passages))
 
     @property
-    def violations(self) -> tuple[Violation, ...]:
-        """The checks the answer still fails (suggestions, or declared rules unless ``strict``)."""
-        return self.failures
+    def question(self) -> str:
+        return str(self.inputs.get("question", ""))
 
     @property
-    def passages(self) -> tuple[Passage, ...]:
-        return tuple(hit.passage for hit in self.hits)
+    def plain(self) -> str:
+        """The answer without its citation markers: ``"Paris [1]."`` -> ``"Paris."``."""
+        return citations.strip_markers(self.answer)
+
+    @property
+    def report(self) -> citations.CitationReport:
+        """The check of the answer's citations against the passages it was given."""
+        report = self._report
+        if report is None:  # never: __post_init__ sets it
+            raise AttributeError("report")
+        return report
 
     @property
     def cited(self) -> tuple[tuple[int, Passage], ...]:
@@ -70,13 +89,17 @@ class CitedAnswer(History):
         return tuple((numbers[p.id], p) for p in self.report.cited_passages)
 
     @property
-    def ok(self) -> bool:
-        """At least one citation, and every citation names a retrieved passage."""
+    def valid(self) -> bool:
+        """At least one citation, and every citation names a passage that was given."""
         return self.report.valid
 
 
-class CitedRAG:
+class CitedRAG(Module):
     """Retrieve ``k`` passages and answer with citations that the signature requires.
+
+    ``retriever`` is a :class:`~refine.BM25Retriever` (or anything with ``search(query, k)``
+    returning hits), a function ``(query, k) -> passages or hits``, or ``None`` when each call
+    gives its own ``passages=``.
 
     The citation rule is declared on :class:`CitedQA`'s ``answer`` field, so :class:`Predict`
     enforces it: on a grammar backend every sentence is decoded to end with a marker
@@ -94,7 +117,7 @@ class CitedRAG:
 
     def __init__(
         self,
-        retriever: Retriever,
+        retriever: Retriever | SearchFunction | None = None,
         *,
         k: int = 3,
         lm: LM | None = None,
@@ -105,13 +128,13 @@ class CitedRAG:
         max_tokens: int = 512,
         constrained: bool = True,
     ) -> None:
-        if not callable(getattr(retriever, "search", None)):
+        if retriever is not None and not callable(getattr(retriever, "search", None)) and not callable(retriever):
             raise UsageError(
-                f"retriever={retriever!r} has no search(query, k) method; pass a BM25Retriever or another Retriever"
+                f"retriever={retriever!r} has no search(query, k) method and is not a function (query, k) -> "
+                "passages; pass a BM25Retriever, such a function, or None and give passages= to each call"
             )
-        k = check_int("k", k, minimum=1)
         self.retriever = retriever
-        self.k = k
+        self.k = check_int("k", k, minimum=1)
         self.lm = lm
         self.predict = Predict(
             signature,
@@ -128,24 +151,56 @@ class CitedRAG:
                 f"got {self.predict.signature}"
             )
 
-    def __call__(self, question: str, *, lm: LM | None = None) -> CitedAnswer:
+    def __call__(self, *args: Any, lm: LM | None = None, **kwargs: Any) -> CitedAnswer:
+        # A run keeps the type forward returns: the result is the CitedAnswer forward built.
+        return cast(CitedAnswer, super().__call__(*args, lm=lm, **kwargs))
+
+    def _retrieve(self, question: str) -> tuple[tuple[Passage, ...], tuple[Hit, ...]]:
+        search = getattr(self.retriever, "search", None)
+        if callable(search):
+            found: Any = search(question, k=self.k)
+        elif callable(self.retriever):
+            found = self.retriever(question, self.k)
+        else:
+            raise UsageError("CitedRAG(retriever=None) needs passages= with each question; or give it a retriever")
+        return _passages(found, "the retriever returned")
+
+    def forward(self, question: str, passages: Sequence[Passage] | Sequence[Hit] | None = None) -> CitedAnswer:
         if not isinstance(question, str) or not question.strip():
             raise UsageError(f"question={question!r} is empty; ask a question in words")
-        backend = resolve_lm(lm or self.lm)
-        hits = self.retriever.search(question, k=self.k)
-        if not hits:
-            shown = repr(question) if len(question) <= 80 else f"{question[:80]!r}... ({len(question)} characters)"
-            raise UsageError(f"no passage matches question={shown}; rephrase it with words the corpus uses")
-        passages = [hit.passage for hit in hits]
+        if passages is None:
+            given, hits = self._retrieve(question)
+            if not given:
+                shown = repr(question) if len(question) <= 80 else f"{question[:80]!r}... ({len(question)} characters)"
+                raise UsageError(f"no passage matches question={shown}; rephrase it with words the corpus uses")
+        else:
+            given, hits = _passages(passages, "passages=")
+            if not given:
+                raise UsageError("passages=[] is empty; give at least one passage to answer from")
         try:
-            prediction = self.predict(lm=backend, passages=passages, question=question)
+            prediction = self.predict(passages=list(given), question=question)
         except ParseError as exc:
             # Only an empty reply fails to parse here; report it as an uncited answer.
             attempts = tuple(exc.attempts)
-            answer = exc.text.strip()
             failures = attempts[-1].failures if attempts else ()
-        else:
-            attempts = prediction.attempts
-            answer = prediction.answer
-            failures = prediction.failures
-        return CitedAnswer(question, answer, tuple(hits), citations.check(answer, passages), attempts, failures)
+            return CitedAnswer({"answer": exc.text.strip()}, attempts, failures, passages=given, hits=hits)
+        return CitedAnswer(
+            prediction.outputs,
+            prediction.attempts,
+            prediction.failures,
+            inputs=prediction.inputs,
+            origin=prediction.origin,
+            passages=given,
+            hits=hits,
+        )
+
+
+def _passages(found: Any, what: str) -> tuple[tuple[Passage, ...], tuple[Hit, ...]]:
+    """Passages and (when they came as hits) the hits, from a retriever's result or a caller's list."""
+    if isinstance(found, Sequence) and not found:
+        return (), ()
+    passages = as_passages(found)
+    if passages is None:
+        raise UsageError(f"{what} {type(found).__name__} {str(found)[:80]}; expected a list of Passages or Hits")
+    hits = tuple(found) if all(isinstance(item, Hit) for item in found) else ()
+    return passages, hits

@@ -321,8 +321,8 @@ def test_best_of_n_samples_independent_tries():
 def test_rollouts_validate_their_settings():
     with pytest.raises(UsageError, match="N=0 must be >= 1"):
         BestOfN(One(), N=0, reward=reward, threshold=1)
-    with pytest.raises(UsageError, match=r"is not a refine\.Module"):
-        Refine(Predict("q -> a"), N=2, reward=reward, threshold=1)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match=r"is not a refine\.Module or refine\.Predict"):
+        Refine(lambda q: q, N=2, reward=reward, threshold=1)  # type: ignore[arg-type]
 
 
 def test_a_scored_suggestion_in_forward_goes_on_with_the_best_attempt():

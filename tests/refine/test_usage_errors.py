@@ -230,7 +230,8 @@ def test_cited_rag_refuses_bad_options_by_name(retriever, options, message):
 
 
 def test_cited_rag_refuses_a_retriever_without_search():
-    with pytest.raises(UsageError, match=r"^retriever=\[\] has no search\(query, k\) method; pass a BM25Retriever"):
+    expected = r"^retriever=\[\] has no search\(query, k\) method and is not a function \(query, k\) -> passages"
+    with pytest.raises(UsageError, match=expected):
         CitedRAG([])  # type: ignore[arg-type]
 
 
