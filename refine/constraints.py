@@ -361,8 +361,10 @@ def cited_text_pattern(
             f"min_citations={min_citations} cannot be met with n_passages={n_passages}: "
             f"give at least {min_citations} passages or cite fewer"
         )
-    # A sentence has no '.', '!', '?' or '…' of its own, so the only way for the model to end one
-    # is a citation and a period. (Allowing decimals made the embedded model loop on "55.55.55...".)
+    # A sentence has no '.', '!', '?' or '…' inside it: it ends where the model writes its period,
+    # before its citation ("... [1].") or after it ("... . [1]"), which citations reads alike. The
+    # model may stop a sentence whenever it likes (held to ' [n].', it rambled to the length cap
+    # and was cut mid-word). Allowing decimals made the embedded model loop on "55.55.55...".
     char = r"[^\[\]\n.!?\u2026]"
     # A letter or digit among the first three characters, so the sentence has a word (citations
     # reads "-------- [1]." as no sentence at all), and no '#' before it ("# x" is a heading).
@@ -376,7 +378,8 @@ def cited_text_pattern(
     ends = r'[^\s\[\].!?\u2026"\u201d]'
     last = rf'(?:[^\[\]\n.!?\u2026"\u201d]{ends}|["\u201d][^\s\[\].!?\u2026,;:"\u201d])'
     body = f"(?:{start}){last}"
-    cited = rf"{body} {_markers_pattern(n_passages, min_citations)}\."
+    markers = _markers_pattern(n_passages, min_citations)
+    cited = rf"{body}(?: {markers}\.|\. {markers})"
     if per == "answer":
         return rf"(?:{body}\. ){{0,{max_sentences - 1}}}{cited}"
     return rf"{cited}(?: {cited}){{0,{max_sentences - 1}}}"

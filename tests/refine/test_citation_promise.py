@@ -173,7 +173,17 @@ def test_with_two_citations_per_sentence_a_passage_counts_once() -> None:
 def test_the_cited_text_grammar_stays_small() -> None:
     assert len(cited_text_pattern(10)) < 1_000
     assert len(cited_text_pattern(10, per="answer")) < 1_000
-    assert len(cited_text_pattern(10, min_citations=2)) < 3_000
+    # Two places for the period ("... [1][3]." or "... . [1][3]") write the markers twice.
+    assert len(cited_text_pattern(10, min_citations=2)) < 5_000
+
+
+def test_a_sentence_may_end_before_its_citation_or_after_it() -> None:
+    rx = Regex(cited_text_pattern(3))
+    assert rx.matches("Cats purr when happy. [1] Dogs bark at strangers [2].")
+    assert rx.matches("Cats purr when happy. [1][3]")
+    assert not rx.matches("Cats purr when happy. [1].")  # one period per sentence
+    assert not rx.matches("Cats purr when happy. [4]")
+    assert not rx.matches("Cats purr when happy.")
 
 
 NUMBERED = [Passage.create(f"T{i}", f"Passage {i} says something.") for i in range(1, 6)]
