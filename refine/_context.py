@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import functools
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 
-from refine.lm import LM, LlamaCpp
+from refine.lm import LM, default_lm
 
 __all__ = ["resolve_lm", "using"]
 
@@ -24,14 +24,33 @@ def using(*, lm: LM) -> Iterator[LM]:
         _LM.reset(token)
 
 
-@functools.cache
-def _embedded() -> LM:
-    # Loading the model is the costly part, so the embedded default is loaded once per process.
-    return LlamaCpp()
+class _Once:
+    """``build()`` called once per process, however many threads ask at the same moment.
+
+    A build that raises is not kept: the next caller tries again (after a missing extra is installed).
+    """
+
+    def __init__(self, build: Callable[[], LM]) -> None:
+        self.build = build
+        self._lock = threading.Lock()
+        self._value: LM | None = None
+
+    def __call__(self) -> LM:
+        value = self._value
+        if value is None:
+            with self._lock:
+                if self._value is None:
+                    self._value = self.build()
+                value = self._value
+        return value
+
+
+# Loading the model is the costly part, so the default backend is built once per process.
+_default = _Once(default_lm)
 
 
 def resolve_lm(explicit: LM | None = None) -> LM:
-    """The LM to call: the one passed in, else the ``using`` default, else the embedded model."""
+    """The LM to call: the one passed in, else the ``using`` default, else :func:`refine.lm.default_lm`."""
     if explicit is not None:
         return explicit
-    return _LM.get() or _embedded()
+    return _LM.get() or _default()

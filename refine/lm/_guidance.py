@@ -23,11 +23,13 @@ from refine.constraints import (
     quote_runs,
 )
 from refine.errors import UnsupportedConstraint
+from refine.lm._support import BACKENDS
 
 __all__ = ["CAPTURE", "SUPPORTED", "grammar_for", "rust_regex"]
 
 CAPTURE = "refine_output"
-SUPPORTED: tuple[type, ...] = (Regex, Choice, JsonSchema, Substring, Quote, Seq, OneOf)
+#: What :func:`grammar_for` compiles: the ``llamacpp`` row of the support table.
+SUPPORTED: tuple[type, ...] = tuple(sorted(BACKENDS["llamacpp"].constraints, key=lambda kind: kind.__name__))
 
 
 def rust_regex(pattern: str) -> str:

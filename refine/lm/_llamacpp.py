@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from refine._options import check_bool, check_int
-from refine.constraints import Constraint, constraint_kinds
-from refine.errors import ContextOverflow, ModelNotFound
-from refine.lm._guidance import CAPTURE, SUPPORTED, grammar_for
+from refine.constraints import Constraint
+from refine.errors import ContextOverflow, LMError, ModelNotFound
+from refine.lm._cache import ResponseCache, cached_complete, open_cache
+from refine.lm._guidance import CAPTURE, grammar_for
 from refine.lm._interrupt import deferred_interrupts, raise_if_interrupted
 from refine.lm._model_file import embedded_model_path
-from refine.lm._types import LMRequest, LMResponse, require_support
+from refine.lm._support import BACKENDS, refusal, supports
+from refine.lm._types import Closing, LMRequest, LMResponse
 
 __all__ = ["LlamaCpp"]
 
@@ -41,7 +43,7 @@ def _seeded(seed: int) -> Iterator[None]:
         np.random.set_state(state)
 
 
-class LlamaCpp:
+class LlamaCpp(Closing):
     """A GGUF model run in this process; by default the embedded SmolLM2-135M-Instruct.
 
     Calls are serialised by a lock (one llama.cpp context). The context keeps the tokens of the
@@ -57,6 +59,9 @@ class LlamaCpp:
     right after its first attempt still reuses the reply it quotes. ``reproducible=False`` reuses
     any cached prefix and evaluates every prompt in batches: a quoted reply that is not in the
     cache costs less, but a sampled reply can depend on call order.
+
+    ``cache`` (a file path or a :class:`refine.ResponseCache`) keeps replies on disk, as
+    :class:`refine.CachedLM` does. ``close()`` frees the model; a closed backend refuses calls.
     """
 
     def __init__(
@@ -66,6 +71,7 @@ class LlamaCpp:
         n_ctx: int = 8192,
         n_threads: int | None = None,
         reproducible: bool = True,
+        cache: str | Path | ResponseCache | None = None,
     ) -> None:
         path = Path(model_path) if model_path is not None else embedded_model_path()
         if path.is_dir():
@@ -78,6 +84,8 @@ class LlamaCpp:
         if n_threads is not None:
             n_threads = check_int("n_threads", n_threads, minimum=1)
         reproducible = check_bool("reproducible", reproducible)
+        self._cache = open_cache(cache)
+        self._closed = False
         with deferred_interrupts():  # native modules load here: Ctrl-C is taken once they have
             self._load(path, n_ctx=n_ctx, n_threads=n_threads, reproducible=reproducible)
 
@@ -125,8 +133,27 @@ class LlamaCpp:
     def name(self) -> str:
         return f"llama-cpp:{self._path.name}"
 
+    @property
+    def cache_identity(self) -> str:
+        return f"{self.name}?n_ctx={self._n_ctx}&reproducible={self._reproducible}"
+
+    @property
+    def seeded(self) -> bool:
+        # Only reproducible mode makes a seeded sample independent of the calls before it.
+        return BACKENDS["llamacpp"].seeded and self._reproducible
+
     def supports(self, constraint: Constraint) -> bool:
-        return all(issubclass(kind, SUPPORTED) for kind in constraint_kinds(constraint))
+        return supports("llamacpp", constraint)
+
+    def close(self) -> None:
+        """Free the model (and close the response cache this backend opened); later calls raise LMError."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._llama.close()
+        if self._cache is not None:
+            self._cache.close()
 
     def count_tokens(self, text: str) -> int:
         return len(self._tokenize(text))
@@ -162,13 +189,21 @@ class LlamaCpp:
         return list(self._llama.tokenize(text.encode(), add_bos=False, special=True))
 
     def complete(self, request: LMRequest) -> LMResponse:
-        require_support(self, request.constraint)
+        if request.constraint is not None and not self.supports(request.constraint):
+            raise refusal(self.name, request.constraint, kind="llamacpp")
+        if self._cache is not None:
+            return cached_complete(self._cache, self, request, self._complete)
+        return self._complete(request)
+
+    def _complete(self, request: LMRequest) -> LMResponse:
         from guidance.models._engine._interpreter import text_to_grammar
 
         grammar = grammar_for(
             request.constraint, max_tokens=request.max_tokens, temperature=request.temperature, stop=request.stop
         )
         with self._lock:
+            if self._closed:
+                raise LMError(f"backend {self.name!r} was closed; make a new refine.LlamaCpp to go on")
             started = time.perf_counter()
             text, tokens, alone = self._prompt(request)
             prompt_tokens = len(tokens)

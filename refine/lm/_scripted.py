@@ -6,16 +6,17 @@ import threading
 from collections.abc import Callable, Collection, Iterable
 from typing import TypeAlias
 
-from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Quote, Regex, Seq, Substring, constraint_kinds
+from refine.constraints import Constraint, constraint_kinds
 from refine.errors import LMError, UsageError
-from refine.lm._types import LMRequest, LMResponse, require_support
+from refine.lm._support import ALL_CONSTRAINTS
+from refine.lm._types import Closing, LMRequest, LMResponse, require_support
 
 __all__ = ["Reply", "ScriptedLM"]
 
 Reply: TypeAlias = str | Callable[[LMRequest], str]
 
 
-class ScriptedLM:
+class ScriptedLM(Closing):
     """Answers each request with the next scripted reply (a string, or a function of the request).
 
     ``supports`` lists the constraint types it claims to enforce (all by default). It cannot
@@ -27,7 +28,7 @@ class ScriptedLM:
         self,
         replies: Iterable[Reply],
         *,
-        supports: Collection[type] = (Regex, Choice, JsonSchema, Substring, Quote, Seq, OneOf),
+        supports: Collection[type] = ALL_CONSTRAINTS,
         name: str = "scripted",
     ) -> None:
         if isinstance(replies, str):

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol, runtime_checkable
+from types import TracebackType
+from typing import Literal, Protocol, Self, runtime_checkable
 
 from corpora._text import encoding_problem
 from refine._options import check_int, check_number
 from refine.constraints import Constraint
-from refine.errors import UnsupportedConstraint, UsageError
+from refine.errors import UsageError
+from refine.lm._support import refusal
 
-__all__ = ["LM", "LMRequest", "LMResponse", "Message", "Role", "require_support"]
+__all__ = ["LM", "Closing", "LMRequest", "LMResponse", "Message", "Role", "require_support"]
 
 Role = Literal["system", "user", "assistant"]
 _ROLES = ("system", "user", "assistant")
@@ -81,7 +83,12 @@ class LMRequest:
 
 @dataclass(frozen=True, slots=True)
 class LMResponse:
-    """A reply and its cost; ``cached_tokens`` of the ``prompt_tokens`` were reused from a prefix cache."""
+    """A reply and its cost; ``cached_tokens`` of the ``prompt_tokens`` were reused from a prefix cache.
+
+    ``cache`` is ``"hit"`` when a response cache (:class:`refine.CachedLM`) served the reply (it is
+    then the stored response, with ``seconds`` the time of the lookup), ``"miss"`` when the
+    backend was called and the reply stored, and ``None`` when no response cache was asked.
+    """
 
     text: str
     prompt_tokens: int
@@ -91,11 +98,16 @@ class LMResponse:
     finish_reason: Literal["stop", "length"] = "stop"
     cached_tokens: int = 0
     metadata: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+    cache: Literal["hit", "miss"] | None = field(default=None, compare=False, hash=False)
 
 
 @runtime_checkable
 class LM(Protocol):
-    """A language model backend. Backends only move bytes; prompts are built elsewhere."""
+    """A language model backend. Backends only move bytes; prompts are built elsewhere.
+
+    ``close()`` releases what the backend holds (connections, a loaded model); every backend is
+    also a context manager that closes it on exit.
+    """
 
     @property
     def name(self) -> str: ...
@@ -106,12 +118,25 @@ class LM(Protocol):
 
     def complete(self, request: LMRequest) -> LMResponse: ...
 
+    def close(self) -> None: ...
+
+
+class Closing:
+    """``with backend: ...`` closes the backend on exit; a backend defines ``close()``."""
+
+    def close(self) -> None:
+        """Release what the backend holds; nothing, unless a backend says otherwise."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
 
 def require_support(lm: LM, constraint: Constraint | None) -> None:
     """Raise :class:`UnsupportedConstraint` naming the backend, the constraint and the way out."""
     if constraint is not None and not lm.supports(constraint):
-        raise UnsupportedConstraint(
-            f"backend {lm.name!r} cannot enforce {type(constraint).__name__} constraints; "
-            "drop the constraint (the reply is then validated after decoding) "
-            "or use refine.LlamaCpp, which enforces every kind of constraint"
-        )
+        raise refusal(lm.name, constraint)
