@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -13,12 +14,14 @@ import bm25s
 import numpy as np
 
 from corpora import Passage
+from corpora._registry import shipped_corpus
 from refine._options import check_bool, check_int
-from refine.errors import UsageError
+from refine.errors import IndexCorrupt, RuntimeFailure, UsageError
 from refine.retrieval._blocks import ScoreGuard
+from refine.retrieval._cache import cache_folder, cache_root, index_source
 from refine.retrieval._progress import build_progress, wants_progress
 from refine.retrieval._store import read_index, write_index
-from refine.retrieval._tokens import QueryEncoder, TokenConfig, make_tokenizer
+from refine.retrieval._tokens import QueryEncoder, TokenConfig, make_tokenizer, named_stopwords
 
 __all__ = ["BM25Retriever", "Hit"]
 
@@ -91,14 +94,16 @@ class BM25Retriever:
         *,
         mapped_from: Path | None = None,
         guard: ScoreGuard | None = None,
+        source: Mapping[str, str] | None = None,
     ) -> None:
-        """Internal: use :meth:`build` or :meth:`load`."""
+        """Internal: use :meth:`build`, :meth:`load` or :meth:`shipped`."""
         self._bm25 = bm25
         self._passages = passages  # a saved index parses a passage when a hit needs it
         self._config = config
         self._encoder = QueryEncoder(config, bm25.vocab_dict)
         self._mapped_from = mapped_from
         self._guard = guard
+        self._source = dict(source) if source is not None else None  # the shipped corpus it was built from
 
     @classmethod
     def build(
@@ -107,15 +112,18 @@ class BM25Retriever:
         *,
         stemmer: str | None = "english",
         stopwords: str | Sequence[str] | None = "en",
+        keep: Iterable[str] = (),
         show_progress: bool | None = None,
     ) -> BM25Retriever:
         """Index ``passages``.
 
         ``stemmer`` is a PyStemmer algorithm (or ``None``); ``stopwords`` a bm25s language name, a
-        list of words, or ``None``. Progress goes to stderr when ``show_progress`` is true, or when it
-        is ``None`` and there are more than 5,000 passages.
+        list of words, or ``None``. ``keep`` names words that are never dropped as stopwords, in
+        passages or queries: the names a corpus is about (``["with", "in", "is"]`` for Python's
+        keywords); the index records them. Progress goes to stderr when ``show_progress`` is true,
+        or when it is ``None`` and there are more than 5,000 passages.
         """
-        config = TokenConfig.create(stemmer=stemmer, stopwords=stopwords)
+        config = TokenConfig.create(stemmer=stemmer, stopwords=stopwords, keep=keep)
         items = _check_passages(passages)
         started = time.perf_counter()
         tokenizer = make_tokenizer(config)
@@ -161,7 +169,48 @@ class BM25Retriever:
             time.perf_counter() - started,
         )
         mapped_from = path.resolve() if mmap else None
-        return cls(stored.bm25, stored.passages, stored.config, mapped_from=mapped_from, guard=stored.scores)
+        return cls(
+            stored.bm25,
+            stored.passages,
+            stored.config,
+            mapped_from=mapped_from,
+            guard=stored.scores,
+            source=stored.source,
+        )
+
+    @classmethod
+    def shipped(cls, name: str, *, cache_dir: str | os.PathLike[str] | None = None) -> BM25Retriever:
+        """An index of the shipped corpus ``name`` (see :func:`corpora.corpus_names`), cached on disk.
+
+        Built the first time (for ``python-docs``, one to two seconds), saved under ``cache_dir``
+        (default ``$REFINE_CACHE_DIR``, else the user cache folder; see
+        :mod:`refine.retrieval._cache`) and loaded from there afterwards. A cached index built by
+        another Python or another refine, or damaged, is rebuilt. The corpus's own names are
+        protected from stopword removal and its question words dropped with the English
+        stopwords. A cache folder that cannot be written only costs the rebuild next time.
+        """
+        corpus = shipped_corpus(name)
+        root = cache_root(cache_dir)
+        config = TokenConfig.create(
+            stemmer="english", stopwords=sorted({*named_stopwords("en"), *corpus.question_words})
+        )
+        source = index_source(corpus, config)
+        folder = cache_folder(root, source)
+        started = time.perf_counter()
+        cached = _load_cached(folder, source)
+        if cached is not None:
+            logger.info("loaded %s from the cache %s in %.2fs", name, folder, time.perf_counter() - started)
+            return cached
+        passages = corpus.load()
+        keep = corpus.names(passages)
+        built = cls.build(passages, stemmer=config.stemmer, stopwords=config.stopwords, keep=keep)
+        retriever = cls(built._bm25, built._passages, built._config, source=source)
+        try:
+            retriever.save(folder)
+        except (OSError, UsageError, RuntimeFailure) as exc:
+            logger.warning("could not cache the %s index in %s (%s); it is rebuilt next time", name, folder, exc)
+        logger.info("built %s in %.2fs", name, time.perf_counter() - started)
+        return retriever
 
     def save(self, folder: str | Path) -> None:
         """Write the index to ``folder`` (created if needed).
@@ -175,7 +224,7 @@ class BM25Retriever:
                 f"folder='{path}' is the folder this index is memory-mapped from and already holds it; "
                 "save to another folder, or load with mmap=False before overwriting it"
             )
-        size = write_index(path, self._bm25, self._passages, self._config)
+        size = write_index(path, self._bm25, self._passages, self._config, source=self._source)
         logger.info("saved index of %d passages to %s (%.1f MB)", len(self._passages), path, size / 1e6)
 
     def search(self, query: str, k: int = 5) -> tuple[Hit, ...]:
@@ -207,7 +256,27 @@ class BM25Retriever:
         return len(self._passages)
 
     def __repr__(self) -> str:
+        stopwords = self._config.stopwords
+        shown = f"<{len(stopwords)} words>" if isinstance(stopwords, tuple) and len(stopwords) > 5 else repr(stopwords)
+        keep = f", keep={list(self._config.keep)!r}" if self._config.keep else ""
         return (
             f"BM25Retriever(passages={len(self._passages)}, terms={len(self._bm25.vocab_dict)}, "
-            f"stemmer={self._config.stemmer!r}, stopwords={self._config.stopwords!r})"
+            f"stemmer={self._config.stemmer!r}, stopwords={shown}{keep})"
         )
+
+
+def _load_cached(folder: Path, source: Mapping[str, str]) -> BM25Retriever | None:
+    """The index cached in ``folder`` if it is there, intact and built from ``source``; else None."""
+    if not folder.exists():
+        return None
+    try:
+        retriever = BM25Retriever.load(folder, mmap=False)  # reads and verifies every file now
+    except IndexCorrupt as exc:
+        logger.warning("the cached index is unusable, rebuilding it: %s", exc)
+        return None
+    if retriever._source != source:
+        logger.warning(
+            "the cached index in %s was built from %s, not %s; rebuilding it", folder, retriever._source, source
+        )
+        return None
+    return retriever

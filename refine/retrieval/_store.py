@@ -6,8 +6,13 @@ A folder holds bm25s's own files, ``passages.jsonl`` (one :meth:`Passage.to_dict
 
     {"format": "refine-bm25", "version": 2, "count": N,
      "stemmer": "english", "stopwords": "en", "token_pattern": "...", "bm25s_version": "...",
-     "digest": "blake2b-128", "block_size": 1048576,
-     "files": {"<name>": {"size": <bytes>, "blocks": ["<hex digest of each block_size bytes>", ...]}, ...}}
+     "keep": ["with", ...], "digest": "blake2b-128", "block_size": 1048576,
+     "files": {"<name>": {"size": <bytes>, "blocks": ["<hex digest of each block_size bytes>", ...]}, ...},
+     "source": {"corpus": "python-docs", "fingerprint": "..."}}
+
+``keep`` (the protected words, see :mod:`refine.retrieval._tokens`) is absent from indexes written
+before it existed, which protected nothing; ``source`` is there only for an index built from a
+shipped corpus, and names what it was built from, so a cached index can tell it is out of date.
 
 Version 1 (sizes and a sha256 of passages.jsonl, no digests of the arrays) is refused with the
 rebuild hint.
@@ -118,7 +123,13 @@ def _file_entry(path: Path, block_size: int) -> dict[str, Any]:
     return {"size": path.stat().st_size, "blocks": blocks}
 
 
-def _write_files(folder: Path, bm25: bm25s.BM25, passages: Sequence[Passage], config: TokenConfig) -> int:
+def _write_files(
+    folder: Path,
+    bm25: bm25s.BM25,
+    passages: Sequence[Passage],
+    config: TokenConfig,
+    source: Mapping[str, str] | None,
+) -> int:
     bm25.save(folder, show_progress=False)
     np.save(folder / OFFSETS, _write_passages(folder / PASSAGES, passages))
     files = {name: _file_entry(folder / name, BLOCK_SIZE) for name in FILES}
@@ -131,18 +142,28 @@ def _write_files(folder: Path, bm25: bm25s.BM25, passages: Sequence[Passage], co
         "digest": DIGEST,
         "block_size": BLOCK_SIZE,
         "files": files,
+        **({"source": dict(source)} if source is not None else {}),
     }
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     (folder / MANIFEST).write_text(text, encoding="utf-8")  # last: a folder without it is unfinished
     return sum(entry["size"] for entry in files.values()) + len(text.encode("utf-8"))
 
 
-def write_index(folder: Path, bm25: bm25s.BM25, passages: Sequence[Passage], config: TokenConfig) -> int:
+def write_index(
+    folder: Path,
+    bm25: bm25s.BM25,
+    passages: Sequence[Passage],
+    config: TokenConfig,
+    *,
+    source: Mapping[str, str] | None = None,
+) -> int:
     """Write an index to ``folder``, replacing one there only once the new one is complete.
 
     Returns the index's size in bytes.
     """
-    return replace_folder(folder, lambda staged: _write_files(staged, bm25, passages, config), check=_check_target)
+    return replace_folder(
+        folder, lambda staged: _write_files(staged, bm25, passages, config, source), check=_check_target
+    )
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -154,6 +175,7 @@ class StoredIndex:
     passages: PassageFile
     config: TokenConfig
     scores: ScoreGuard
+    source: Mapping[str, str] | None
 
 
 def _read_manifest(folder: Path) -> dict[str, Any]:
@@ -284,10 +306,15 @@ def read_index(folder: Path, *, mmap: bool) -> StoredIndex:
         config = TokenConfig.from_json(manifest)
     except (KeyError, TypeError, ValueError) as exc:
         raise damaged(folder, f"{MANIFEST} has a bad tokenizer setting ({one_line(exc)})") from exc
+    source = manifest.get("source")
+    if source is not None and not (
+        isinstance(source, dict) and all(isinstance(v, str) for v in (*source, *source.values()))
+    ):
+        raise damaged(folder, f"{MANIFEST} has source={source!r}, expected an object of strings")
     opened = _open_files(folder, manifest, mmap=mmap)
     bm25 = _load_bm25(folder, count, mmap=mmap)  # bm25s opens the files again, by name
     check_unchanged(folder, opened)
     arrays = [(opened[name], bm25.scores[key]) for key, name in (("data", DATA), ("indices", INDICES))]
     scores = ScoreGuard.over(bm25.scores["indptr"], arrays)
     passages = _passage_file(folder, opened, count)
-    return StoredIndex(bm25=bm25, passages=passages, config=config, scores=scores)
+    return StoredIndex(bm25=bm25, passages=passages, config=config, scores=scores, source=source)
