@@ -31,6 +31,7 @@ __all__ = [
     "matches",
     "max_chars",
     "max_words",
+    "no_repetition",
     "non_empty",
     "numbers_cited",
     "one_of",
@@ -115,6 +116,26 @@ def one_of(field: str, options: Sequence[str]) -> Check:
 
 def _words(text: str) -> set[str]:
     return {w.casefold() for w in _WORD.findall(text)}
+
+
+def no_repetition(field: str = "answer", n: int = 5) -> Check:
+    """No run of ``n`` words appears twice in the field (markers aside, case ignored).
+
+    The feedback quotes the repeated words, so it names only what is in the answer.
+    """
+    _positive("n", n)
+
+    def problems(p: Prediction) -> list[str]:
+        words = [w.casefold() for w in _WORD.findall(citations.strip_markers(_text(p, field)))]
+        seen: set[tuple[str, ...]] = set()
+        for i in range(len(words) - n + 1):
+            gram = tuple(words[i : i + n])
+            if gram in seen:
+                return [f"The {field} says {' '.join(gram)!r} twice; say each thing once."]
+            seen.add(gram)
+        return []
+
+    return Check("no_repetition", (field,), f"{field} repeats no {n} words", problems)
 
 
 def distinct_from(

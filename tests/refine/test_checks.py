@@ -103,3 +103,16 @@ def test_a_check_makes_a_rule_with_its_own_feedback():
     assert violation.message == "The answer has 2 words; use at most 1."
     (violation,) = evaluate(Assert(checks.max_words("answer", 1), "Be brief"), Prediction({"answer": "two words"}))
     assert violation.message == "Be brief: The answer has 2 words; use at most 1." and violation.hard
+
+
+def test_no_repetition_quotes_the_words_said_twice():
+    repeated = "Cats purr when they are content [1]. Cats purr when they are content [2]."
+    assert problems(checks.no_repetition(), repeated) == (
+        "The answer says 'cats purr when they are' twice; say each thing once.",
+    )
+    assert problems(checks.no_repetition(), "Cats purr when they are content [1]. Dogs bark [2].") == ()
+    assert problems(checks.no_repetition(n=2), "the cat and the cat") == (
+        "The answer says 'the cat' twice; say each thing once.",
+    )
+    with pytest.raises(UsageError, match="n=0 must be a whole number >= 1"):
+        checks.no_repetition(n=0)
