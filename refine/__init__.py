@@ -4,10 +4,11 @@ Every claim cites the passages it came from, the citations are checked, and an a
 breaks a rule is retried with feedback.
 """
 
-from refine import checks
+from refine import checks, metrics
 from refine._context import using
 from refine.assertions import Assert, Check, Suggest
 from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Quote, Regex, Seq, Substring
+from refine.datasets import Dataset, load_dataset
 from refine.errors import (
     AssertionFailed,
     ContextOverflow,
@@ -21,9 +22,28 @@ from refine.errors import (
     UnsupportedConstraint,
     UsageError,
 )
+from refine.evaluation import EvalReport, EvalRow, EvaluationInterrupted, evaluate
+from refine.example import Example
 from refine.history import Attempt, Demo, Prediction, Step, Usage, Violation
 from refine.judge import lm_judge
-from refine.lm import LM, LlamaCpp, LMRequest, LMResponse, Message, ScriptedLM
+from refine.lm import (
+    LM,
+    BackendError,
+    BackendUnavailable,
+    CachedLM,
+    CacheWarning,
+    LlamaCpp,
+    LMRequest,
+    LMResponse,
+    Message,
+    ModelNotServed,
+    Ollama,
+    OpenAICompatible,
+    ResponseCache,
+    RetryPolicy,
+    ScriptedLM,
+    from_spec,
+)
 from refine.module import Module, check
 from refine.predict import Predict
 from refine.rag import CitedAnswer, CitedQA, CitedRAG
@@ -39,7 +59,11 @@ __all__ = [
     "AssertionFailed",
     "Attempt",
     "BM25Retriever",
+    "BackendError",
+    "BackendUnavailable",
     "BestOfN",
+    "CacheWarning",
+    "CachedLM",
     "Check",
     "Choice",
     "Citations",
@@ -48,7 +72,12 @@ __all__ = [
     "CitedRAG",
     "Constraint",
     "ContextOverflow",
+    "Dataset",
     "Demo",
+    "EvalReport",
+    "EvalRow",
+    "EvaluationInterrupted",
+    "Example",
     "FieldSpec",
     "Hit",
     "IndexCorrupt",
@@ -60,8 +89,11 @@ __all__ = [
     "LlamaCpp",
     "Message",
     "ModelNotFound",
+    "ModelNotServed",
     "Module",
+    "Ollama",
     "OneOf",
+    "OpenAICompatible",
     "OutputField",
     "ParseError",
     "Predict",
@@ -70,6 +102,8 @@ __all__ = [
     "Refine",
     "RefineError",
     "Regex",
+    "ResponseCache",
+    "RetryPolicy",
     "RuntimeFailure",
     "ScriptedLM",
     "Seq",
@@ -84,6 +118,10 @@ __all__ = [
     "Violation",
     "check",
     "checks",
+    "evaluate",
+    "from_spec",
     "lm_judge",
+    "load_dataset",
+    "metrics",
     "using",
 ]

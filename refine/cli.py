@@ -1,6 +1,8 @@
-"""The ``refine`` command: ``refine ask QUESTION`` and ``refine index PATH --out DIR``.
+"""The ``refine`` command: ``refine ask QUESTION``, ``refine index PATH --out DIR`` and
+``refine eval --data PATH --out FILE``.
 
-Exit status: 0 an answer with valid citations (or an index written), 1 an answer without any,
+Exit status: 0 an answer with valid citations (or an index written, or an evaluation finished),
+1 an answer without any,
 2 bad input (the fix is in the command line or its files), 3 a failure while running (a damaged
 index, a model that failed), 130 interrupted, 141 the reader of the output went away (a closed
 pipe, as with ``| head``). Errors are one line on stderr.
@@ -19,12 +21,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from rich.console import Console
+
 import corpora
 from corpora import count_tokens
 from corpora._loaders import FOLDER_SUFFIXES
 from corpora._text import encoding_problem
+from refine import metrics
+from refine.datasets import FORMATS, load_dataset
 from refine.errors import ContextOverflow, CorpusError, RefineError, UsageError
-from refine.lm import LM, LlamaCpp
+from refine.evaluation import EvaluationInterrupted, evaluate
+from refine.lm import LM, LlamaCpp, from_spec, parse_spec
 from refine.rag import CitedAnswer, CitedRAG
 from refine.retrieval import BM25Retriever
 from refine.retrieval._store import MANIFEST
@@ -58,7 +65,21 @@ def open_retriever(corpus: str) -> BM25Retriever:
             f"--corpus folder '{path}' is not a refine index (no {MANIFEST}) and {holds}; pass a folder of "
             "your .txt/.md files, a .jsonl file, or an index written by `refine index PATH --out DIR`"
         )
+    if corpus in corpora.corpus_names():
+        return BM25Retriever.shipped(corpus)  # built once, then loaded from the user cache
     return BM25Retriever.build(corpora.load_corpus(corpus))
+
+
+def _backend(args: argparse.Namespace) -> LM:
+    """The backend ``--lm`` names (``--model`` and ``--n-ctx`` are the embedded backend's settings)."""
+    if args.lm is None:
+        return LlamaCpp(args.model, n_ctx=args.n_ctx)
+    spec = parse_spec(args.lm)
+    if args.model is not None:
+        raise UsageError(f"--model {args.model} and --lm {args.lm} both name a model; pass llamacpp:PATH.gguf to --lm")
+    if spec.backend == "llamacpp":
+        return LlamaCpp(spec.model, n_ctx=args.n_ctx)
+    return from_spec(args.lm)
 
 
 def _has_documents(folder: Path) -> bool:
@@ -137,10 +158,12 @@ def _too_long(exc: ContextOverflow, args: argparse.Namespace) -> UsageError:
 def _ask(args: argparse.Namespace, lm: LM | None, out: TextIO) -> int:
     started = time.perf_counter()
     _check_question(args.question)
+    if args.lm is not None:
+        parse_spec(args.lm)  # a bad --lm is reported before the corpus is read
     rag = CitedRAG(open_retriever(args.corpus), k=args.k)  # checks k and the corpus before the model loads
-    backend = lm or LlamaCpp(args.model, n_ctx=args.n_ctx)
+    backend = lm or _backend(args)
     try:
-        result = rag(args.question, lm=backend)
+        result = rag(question=args.question, lm=backend)
     except ContextOverflow as exc:
         raise _too_long(exc, args) from exc
     seconds = time.perf_counter() - started
@@ -151,12 +174,85 @@ def _ask(args: argparse.Namespace, lm: LM | None, out: TextIO) -> int:
     return EXIT_OK if result.ok else EXIT_UNCITED
 
 
-def _index(args: argparse.Namespace, out: TextIO) -> int:
-    passages = corpora.load_corpus(args.path)
-    retriever = BM25Retriever.build(passages)
-    retriever.save(args.out)
-    out.write(f"indexed {len(passages)} passages from {args.path} into {args.out}\n")
+# What `refine eval --metric` names, and the other scores every evaluation reports beside it.
+EVAL_METRICS: dict[str, metrics.Metric] = {"em": metrics.em, "f1": metrics.f1, "cited": metrics.cited}
+
+
+def _at_least(flag: str, value: int, minimum: int = 1) -> int:
+    if value < minimum:
+        raise UsageError(f"{flag} {value} must be >= {minimum}")
+    return value
+
+
+def _check_out(path: Path, resume: bool) -> None:
+    """The common mistakes with --out, in command-line terms, before the model loads."""
+    if path.is_dir():
+        raise UsageError(f"--out {path} is a folder; pass a file path such as {path / 'rows.jsonl'}")
+    if not path.parent.is_dir():
+        raise UsageError(f"--out {path}: folder '{path.parent}' does not exist; create it or pass another --out")
+    if not resume and path.is_file() and path.stat().st_size:
+        raise UsageError(f"--out {path} already holds rows; pass --resume to continue that run, or another --out")
+
+
+def _eval(args: argparse.Namespace, lm: LM | None, out: TextIO) -> int:
+    if args.lm is not None:
+        parse_spec(args.lm)  # a bad --lm is reported before the data is read
+    limit = None if args.limit is None else _at_least("--limit", args.limit)
+    threads = _at_least("--threads", args.threads)
+    _check_out(Path(args.out), args.resume)
+    data = load_dataset(args.data, format=args.format, limit=limit)
+    if args.corpus is not None:
+        retriever = open_retriever(args.corpus)
+    elif data.passages:
+        retriever = BM25Retriever.build(data.passages)
+    else:
+        raise UsageError(
+            f"--data {args.data} holds no passages to retrieve from; pass --corpus with the corpus to search"
+        )
+    rag = CitedRAG(retriever, k=_at_least("-k", args.k))
+    scores: dict[str, metrics.Metric] = {name: m for name, m in EVAL_METRICS.items() if name != args.metric}
+    scores["answer_in_cited"] = metrics.answer_in_cited
+    if all("gold_ids" in example for example in data.examples):
+        scores["gold_recall"] = metrics.gold_recall
+    scores["support_precision"] = metrics.support_precision()
+    scores["support_recall"] = metrics.support_recall()
+    backend = lm or _backend(args)
+    console = Console(file=out, width=None if out.isatty() else 120)  # a file or pipe gets whole lines
+    try:
+        report = evaluate(
+            rag,
+            data.examples,
+            EVAL_METRICS[args.metric],
+            lm=backend,
+            threads=threads,
+            progress=not args.no_progress,
+            out=args.out,
+            resume=args.resume,
+            metrics=scores,
+        )
+    except EvaluationInterrupted as exc:
+        console.print(exc.report.table())  # what finished; all of it is in --out
+        out.flush()
+        sys.stderr.write(
+            f"refine: interrupted after {len(exc.report.rows)} of {len(data.examples)} rows; "
+            f"the same command with --resume continues\n"
+        )
+        return EXIT_INTERRUPTED
+    console.print(report.table())
     return EXIT_OK
+
+
+def _index(args: argparse.Namespace, out: TextIO) -> int:
+    if args.path in corpora.corpus_names():  # with the words the corpus protects from stopword removal
+        retriever = BM25Retriever.shipped(args.path)
+    else:
+        retriever = BM25Retriever.build(corpora.load_corpus(args.path))
+    retriever.save(args.out)
+    out.write(f"indexed {len(retriever)} passages from {args.path} into {args.out}\n")
+    return EXIT_OK
+
+
+LM_HELP = "a backend: llamacpp[:PATH.gguf], ollama:MODEL[@HOST] or openai:MODEL@URL (default: the embedded model)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -175,10 +271,32 @@ def _parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("-k", type=int, default=3, help="passages to retrieve (default: %(default)s)")
     ask.add_argument("--json", action="store_true", help="print the answer and its sources as JSON")
+    ask.add_argument("--lm", default=None, help=LM_HELP)
     ask.add_argument("--model", default=None, help="a .gguf model file (default: the embedded SmolLM2-135M)")
     ask.add_argument(
         "--n-ctx", type=int, default=8192, help="the model's context window in tokens (default: %(default)s)"
     )
+    run = commands.add_parser(
+        "eval",
+        help="evaluate cited answers on a data set, streaming rows to a file",
+        epilog="exit status: 0 the evaluation finished (rows that failed are in the table and the file), "
+        "2 bad input, 3 a failure while running, 130 interrupted (--resume continues)",
+    )
+    run.add_argument("--data", required=True, help="a HotpotQA, NQ-open or JSON-lines data file")
+    run.add_argument("--format", choices=FORMATS, default=None, help="the data's format (default: told from the file)")
+    run.add_argument("--out", required=True, help="the JSON-lines file to stream rows to")
+    run.add_argument("--resume", action="store_true", help="continue the run in --out, skipping the rows it holds")
+    run.add_argument("--limit", type=int, default=None, help="evaluate the first N questions only")
+    run.add_argument("--threads", type=int, default=1, help="questions answered at a time (default: %(default)s)")
+    run.add_argument(
+        "--metric", choices=tuple(EVAL_METRICS), default="f1", help="the main metric (default: %(default)s)"
+    )
+    run.add_argument("-k", type=int, default=3, help="passages to retrieve (default: %(default)s)")
+    run.add_argument("--corpus", default=None, help="retrieve from this corpus instead of the data's own passages")
+    run.add_argument("--lm", default=None, help=LM_HELP)
+    run.add_argument("--model", default=None, help="a .gguf model file (default: the embedded SmolLM2-135M)")
+    run.add_argument("--n-ctx", type=int, default=8192, help="the model's context window (default: %(default)s)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     index = commands.add_parser("index", help="build a BM25 index of a corpus and save it")
     index.add_argument("path", help="a .jsonl file, a folder of .txt/.md files, or a shipped corpus name")
     index.add_argument("--out", required=True, help="the folder to write the index to")
@@ -193,7 +311,12 @@ def main(argv: Sequence[str] | None = None, *, lm: LM | None = None, out: TextIO
     logging.basicConfig(level=level, format="%(name)s: %(message)s")
     logging.getLogger("bm25s").setLevel(level)  # bm25s sets itself to DEBUG on import
     try:
-        status = _ask(args, lm, out) if args.command == "ask" else _index(args, out)
+        if args.command == "ask":
+            status = _ask(args, lm, out)
+        elif args.command == "eval":
+            status = _eval(args, lm, out)
+        else:
+            status = _index(args, out)
         out.flush()  # here, so that a closed pipe is reported below and not at exit
         return status
     except BrokenPipeError:

@@ -26,6 +26,19 @@ def embedded_lm():
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _index_cache(tmp_path_factory):
+    """Shipped-corpus indexes are cached in a folder of the test session, never in the user's cache
+    (the environment variable reaches the CLI's subprocesses too)."""
+    previous = os.environ.get("REFINE_CACHE_DIR")
+    os.environ["REFINE_CACHE_DIR"] = str(tmp_path_factory.mktemp("refine-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("REFINE_CACHE_DIR", None)
+    else:
+        os.environ["REFINE_CACHE_DIR"] = previous
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _hypothesis_unicode_tables() -> None:
     """Build hypothesis's Unicode tables (cached in .hypothesis/unicode_data) before any property test.
 

@@ -71,6 +71,11 @@ def _corrupt(index: Path) -> None:
         (["index", "/no/such/folder", "--out", "x"], "/no/such/folder"),
         (["ask", "yield \udcff"], "the question holds the byte(s) b'\\xff', which are not UTF-8, at character 6"),
         (["ask", "q", "--model", "/"], "model path '/' is a folder, not a model file"),
+        (["ask", "q", "--lm", "gpt"], "lm='gpt' names no known backend 'gpt'"),
+        (["ask", "q", "--lm", "ollama:"], "names no model; use ollama:MODEL[@HOST]"),
+        (["ask", "q", "--lm", "llamacpp", "--model", "x.gguf"], "pass llamacpp:PATH.gguf to --lm"),
+        (["ask", "q", "--lm", "llamacpp:/no/model.gguf"], "model file '/no/model.gguf' does not exist"),
+        (["eval", "--data", "/no/data.jsonl", "--out", "rows.jsonl", "--lm", "nope"], "names no known backend"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
@@ -238,3 +243,10 @@ def test_refine_ask_into_a_pipe_closed_early(embedded_lm):
     finally:
         os.close(write_end)
     assert (proc.returncode, proc.stderr) == (141, "")
+
+
+def test_a_backend_that_cannot_be_reached_is_a_runtime_failure_named_in_one_line(capsys):
+    # Nothing listens on port 9 of loopback: refused, retried with backoff, then one line and exit 3.
+    status = main(["ask", "What does the with statement do?", "--lm", "ollama:tiny@127.0.0.1:9"], out=io.StringIO())
+    err = capsys.readouterr().err
+    assert status == 3 and "127.0.0.1:9" in err and err.count("\n") == 1
