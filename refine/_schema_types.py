@@ -181,9 +181,12 @@ class _Builder:
         extra = schema.get("additionalProperties")
         if isinstance(extra, bool):
             config["extra"] = "allow" if extra else "forbid"
-        if schema.get("title", name) != name:
-            config["title"] = schema["title"]
-        return pydantic.create_model(name, __doc__=schema.get("description"), __config__=config, **fields)
+        # A class name cannot hold every title (a "\x00", a space): the title keeps it.
+        class_name = name if name.isidentifier() else "Model"
+        title = schema.get("title", name)
+        if title != class_name:
+            config["title"] = title
+        return pydantic.create_model(class_name, __doc__=schema.get("description"), __config__=config, **fields)
 
 
 def _union(options: tuple[Any, ...]) -> Any:

@@ -125,7 +125,7 @@ class CitedRAG(Module):
         assertions: Sequence[Rule] = (),
         max_backtracks: int = 2,
         strict: bool = False,
-        max_tokens: int = 512,
+        max_tokens: int = 768,
         constrained: bool = True,
     ) -> None:
         if retriever is not None and not callable(getattr(retriever, "search", None)) and not callable(retriever):

@@ -198,3 +198,11 @@ def test_inline_list_with_other_than_one_argument_is_refused(item: str, others: 
 def test_inline_dict_with_other_than_two_arguments_is_refused(args: list[str]) -> None:
     with pytest.raises(SignatureError, match=r"dict takes a key type and a value type, like dict\[str, int\]"):
         Signature(f"a -> b: dict[{', '.join(args)}]")
+
+
+def test_a_model_titled_with_what_no_class_name_can_hold_survives_its_json() -> None:
+    # Found by the property above: create_model refuses a class named "\x00".
+    titled = pydantic.create_model("Titled", __config__=pydantic.ConfigDict(title="\x00 a title"), a=(str, ...))
+    signature = Signature(fields=[FieldSpec("x", "input"), FieldSpec("y", "output", titled)])
+    again = Signature.from_json(signature.to_json())
+    assert again == signature and again.to_json() == signature.to_json()
