@@ -23,6 +23,7 @@ from typing import Any, TextIO
 
 from rich.console import Console
 
+import citations
 import corpora
 from corpora import count_tokens
 from corpora._loaders import FOLDER_SUFFIXES
@@ -32,7 +33,7 @@ from refine.datasets import FORMATS, load_dataset
 from refine.errors import ContextOverflow, CorpusError, RefineError, UsageError
 from refine.evaluation import EvaluationInterrupted, evaluate
 from refine.lm import LM, LlamaCpp, from_spec, parse_spec
-from refine.rag import CitedAnswer, CitedRAG
+from refine.rag import CitedAnswer, CitedQA, CitedRAG, ExtractiveQA
 from refine.retrieval import BM25Retriever
 from refine.retrieval._store import MANIFEST
 
@@ -98,6 +99,7 @@ def _as_json(result: CitedAnswer, seconds: float) -> dict[str, Any]:
         "answer": result.answer,
         "valid": result.ok,
         "problems": result.report.feedback(),
+        "weak_sentences": _weak(result),
         "sources": [
             {
                 "n": n,
@@ -120,16 +122,31 @@ def _as_json(result: CitedAnswer, seconds: float) -> dict[str, Any]:
     }
 
 
+def _weak(result: CitedAnswer) -> list[int]:
+    """The sentences (1-based) that cite passages which, by the lexical check, do not support them."""
+    report = citations.check(result.answer, result.passages, checker=citations.LexicalChecker())
+    return [f.index + 1 for f in report.findings if f.support is not None and not f.support.supported]
+
+
 def _print_answer(result: CitedAnswer, out: TextIO) -> None:
     out.write(textwrap.fill(result.answer, width=100) + "\n")
-    if result.cited:
-        out.write("\nSources:\n")
-        for n, passage in result.cited:
-            out.write(f"  [{n}] {passage.title or passage.id}  ({passage.id})\n")
+    cited = {n for n, _ in result.cited}
+    out.write("\nSources:\n")
+    for n, passage in enumerate(result.passages, 1):
+        mark = "cited" if n in cited else "not cited"
+        out.write(f"  [{n}] {passage.id}  {passage.title}  ({mark})\n")
+        if n in cited:
             out.write(textwrap.indent(textwrap.fill(_snippet(passage.text), width=94), "      ") + "\n")
     problems = result.report.feedback()
     if problems:
         out.write(f"\nCitation problems: {problems}\n")
+    weak = _weak(result)
+    if weak:
+        which = ", ".join(map(str, weak))
+        out.write(
+            f"\nWeak: the passages cited for sentence{'s' if len(weak) > 1 else ''} {which} do not say it "
+            "(lexical check); read them before relying on it.\n"
+        )
 
 
 def _check_question(question: str) -> None:
@@ -160,7 +177,9 @@ def _ask(args: argparse.Namespace, lm: LM | None, out: TextIO) -> int:
     _check_question(args.question)
     if args.lm is not None:
         parse_spec(args.lm)  # a bad --lm is reported before the corpus is read
-    rag = CitedRAG(open_retriever(args.corpus), k=args.k)  # checks k and the corpus before the model loads
+    signature = ExtractiveQA if args.mode == "extractive" else CitedQA
+    # Checks k and the corpus before the model loads.
+    rag = CitedRAG(open_retriever(args.corpus), k=args.k, signature=signature)
     backend = lm or _backend(args)
     try:
         result = rag(question=args.question, lm=backend)
@@ -271,6 +290,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("-k", type=int, default=3, help="passages to retrieve (default: %(default)s)")
     ask.add_argument("--json", action="store_true", help="print the answer and its sources as JSON")
+    ask.add_argument(
+        "--mode",
+        choices=("cited", "extractive"),
+        default="cited",
+        help="cited: sentences that cite passages; extractive: a verbatim quote of one passage (default: %(default)s)",
+    )
     ask.add_argument("--lm", default=None, help=LM_HELP)
     ask.add_argument("--model", default=None, help="a .gguf model file (default: the embedded SmolLM2-135M)")
     ask.add_argument(

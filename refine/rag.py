@@ -20,7 +20,7 @@ from refine.predict import Predict
 from refine.retrieval import Hit
 from refine.signatures import Citations, InputField, OutputField, Signature
 
-__all__ = ["CitedAnswer", "CitedQA", "CitedRAG", "Retriever", "SearchFunction"]
+__all__ = ["CitedAnswer", "CitedQA", "CitedRAG", "ExtractiveQA", "Retriever", "SearchFunction"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,23 @@ class CitedQA(
     answer: str = OutputField(
         description="sentences that each end with a citation like [1]", citations=Citations(per="sentence")
     )
+
+
+class ExtractiveQA(
+    Signature,
+    instructions=(
+        "Answer the question with a short quote copied word for word from one of the numbered passages, "
+        "then the number of that passage, like [1]."
+    ),
+):
+    """Answers that are only what a passage says: a verbatim quote of one passage, then its marker.
+
+    On a grammar backend the quote is decoded as a substring of the passage its marker names.
+    """
+
+    passages: list[Passage] = InputField(description="numbered sources to quote")
+    question: str = InputField()
+    answer: str = OutputField(description="a verbatim quote of one passage, then its number", extractive=True)
 
 
 @dataclass(frozen=True, slots=True, repr=False)

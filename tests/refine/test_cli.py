@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import citations
 from refine import ContextOverflow, ScriptedLM
 from refine.cli import main
 
@@ -34,8 +35,23 @@ def test_ask_prints_answer_and_cited_sources(docs):
     assert status == 0
     answer, sources = out.split("\nSources:\n")
     assert answer.strip() == "Cats purr when content [1]."
-    assert sources.splitlines()[0] == "  [1] Cats  (cats.md#0)"
+    assert sources.splitlines()[0] == "  [1] cats.md#0  Cats  (cited)"
     assert "Cats purr when they are content." in sources
+    assert "Weak:" not in sources
+
+
+def test_ask_says_in_one_line_when_the_cited_passage_does_not_say_it(docs):
+    status, out = run(["ask", "Why do cats purr?", "--corpus", str(docs)], ScriptedLM(["Dogs fly to the moon [1]."]))
+    assert status == 0
+    (weak,) = [line for line in out.splitlines() if line.startswith("Weak:")]
+    assert weak.startswith("Weak: the passages cited for sentence 1 do not say it (lexical check)")
+
+
+def test_ask_extractive_answers_with_a_verbatim_quote(docs):
+    lm = ScriptedLM(["Cats purr when they are content. [1]"])
+    status, out = run(["ask", "Why do cats purr?", "--corpus", str(docs), "--mode", "extractive"], lm)
+    assert status == 0 and out.startswith("Cats purr when they are content. [1]")
+    assert "verbatim" in " ".join(m.content for m in lm.requests[0].messages)
 
 
 def test_ask_json(docs):
@@ -52,7 +68,7 @@ def test_index_then_ask_the_saved_index(docs, tmp_path):
     status, out = run(["index", str(docs), "--out", str(index)])
     assert status == 0 and out == f"indexed 2 passages from {docs} into {index}\n"
     status, out = run(["ask", "Do dogs bark?", "--corpus", str(index)], ScriptedLM(["Dogs bark at strangers [1]."]))
-    assert status == 0 and "(dogs.txt#0)" in out
+    assert status == 0 and "[1] dogs.txt#0  dogs  (cited)" in out
 
 
 def _corrupt(index: Path) -> None:
@@ -250,3 +266,13 @@ def test_a_backend_that_cannot_be_reached_is_a_runtime_failure_named_in_one_line
     status = main(["ask", "What does the with statement do?", "--lm", "ollama:tiny@127.0.0.1:9"], out=io.StringIO())
     err = capsys.readouterr().err
     assert status == 3 and "127.0.0.1:9" in err and err.count("\n") == 1
+
+
+@pytest.mark.model
+def test_an_extractive_answer_on_the_embedded_model_quotes_a_cited_passage(embedded_lm):
+    status, out = run(["ask", "How do I open a file for reading?", "--mode", "extractive", "--json"], embedded_lm)
+    result = json.loads(out)
+    assert status == 0 and result["valid"], result
+    (cited,) = [s for s in result["sources"] if s["cited"]]
+    quote = citations.strip_markers(result["answer"])
+    assert quote and (quote in cited["text"] or citations.match_quote(quote, cited["text"])), (quote, cited["text"])
