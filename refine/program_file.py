@@ -1,0 +1,394 @@
+"""Programs saved as versioned, fingerprinted JSON: what each named predictor has learned.
+
+:func:`save_program` writes, for every named predictor, its signature (as
+:meth:`Signature.to_dict` writes it), its demos, and its settings, plus the refine version and a
+format version; never pickle, so a file can be read (and diffed) by anyone, and loading it runs
+no code::
+
+    {"format": "refine-program", "version": 1, "refine_version": "0.1.0", "program": "CitedRAG",
+     "predictors": [{"name": "predict", "signature": {...}, "settings": {"max_backtracks": 2, ...},
+                     "demos": [{"values": {"question": "...", "answer": "..."}},
+                               {"values": {...}, "repair": {"reply": "...", "feedback": "...", "format": "fields"}}]}],
+     "digest": "blake2b-128:<hex>"}
+
+``digest`` fingerprints everything else in the file (its canonical JSON), as the index manifest
+does its files, so a file damaged or changed after it was written is reported, never half-used.
+Demo values are written as JSON per their field's type (passages as :meth:`Passage.to_dict`,
+pydantic models as their JSON) and read back through the same types. The file is written to a
+temporary sibling and renamed into place, so an interrupted save leaves the old file whole.
+
+:func:`load_program` puts what a file holds into a program: an instance (its predictors' demos,
+instructions, field descriptions and settings are replaced; its assertions, LM and everything
+else are kept), the class :class:`~refine.Predict` (a one-step program built from the file), or a
+:class:`~refine.Module` class that can be built without arguments. A file that cannot be read,
+is not a program file, comes from a newer format version, is damaged, or does not fit the
+program's structure raises :class:`ProgramFileError`, naming the file, what is wrong and the fix.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import math
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import replace
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pydantic
+
+from corpora import Passage
+from refine.errors import RefineError, UsageError
+from refine.history import Demo
+from refine.module import Module, Program, _walk
+from refine.optimizers._repair import RepairDemo
+from refine.predict import Predict
+from refine.signatures import Signature
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "ProgramFileError",
+    "load_program",
+    "program_from_json",
+    "program_to_json",
+    "save_program",
+]
+
+FORMAT = "refine-program"
+VERSION = 1
+DIGEST = "blake2b-128"
+# The settings of a Predict that a file carries; assertions are code and stay with the program.
+SETTINGS = ("max_backtracks", "strict", "max_tokens", "temperature", "constrained")
+
+
+class ProgramFileError(UsageError):
+    """A program file that cannot be used: unreadable, not a program file, from a newer format
+    version, damaged, or of another structure than the program it is loaded into.
+
+    A usage error: the fix is always in what is passed (another file, a file saved again, a newer
+    refine, the program the file was saved from), and the CLI reports it as bad input (exit 2).
+    ``path`` is the file; ``predictor`` names the predictor at fault, when one is.
+    """
+
+    def __init__(self, message: str, *, path: str, predictor: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.predictor = predictor
+
+
+def _refine_version() -> str:
+    try:
+        return metadata.version("refine")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _canonical(document: Mapping[str, Any]) -> bytes:
+    return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def _digest(document: Mapping[str, Any]) -> str:
+    body = {key: value for key, value in document.items() if key != "digest"}
+    return f"{DIGEST}:{hashlib.blake2b(_canonical(body), digest_size=16).hexdigest()}"
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def _encode(value: Any, where: str) -> Any:
+    """``value`` as JSON values, or a UsageError naming where it is and what would do."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+    elif isinstance(value, Passage):
+        return _encode(value.to_dict(), where)
+    elif isinstance(value, pydantic.BaseModel):
+        return value.model_dump(mode="json")
+    elif isinstance(value, enum.Enum):
+        return _encode(value.value, where)
+    elif isinstance(value, Mapping):
+        return {str(key): _encode(item, f"{where}[{key!r}]") for key, item in value.items()}
+    elif isinstance(value, list | tuple):
+        return [_encode(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    raise UsageError(
+        f"{where}={value!r:.80} ({type(value).__name__}) cannot be written as JSON; give demos values of "
+        "str, numbers, bools, lists, dicts, Passages or pydantic models"
+    )
+
+
+def _demo_json(demo: Demo, where: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {"values": _encode(dict(demo.values), f"{where}.values")}
+    if isinstance(demo, RepairDemo):
+        entry["repair"] = {"reply": demo.reply, "feedback": demo.feedback, "format": demo.format}
+    return entry
+
+
+def _predictors(program: Program) -> list[tuple[str, Predict]]:
+    if not isinstance(program, Module | Predict):
+        raise UsageError(f"program={program!r} is not a refine.Module or refine.Predict; save a program")
+    return list(program.named_predictors())
+
+
+def program_to_json(program: Program) -> dict[str, Any]:
+    """The document :func:`save_program` writes (pure: nothing is written)."""
+    predictors = []
+    for name, predict in _predictors(program):
+        predictors.append(
+            {
+                "name": name,
+                "signature": predict.signature.to_dict(),
+                "settings": {key: getattr(predict, key) for key in SETTINGS},
+                "demos": [_demo_json(d, f"predictor {name!r} demos[{i}]") for i, d in enumerate(predict.demos)],
+            }
+        )
+    document: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "refine_version": _refine_version(),
+        "program": type(program).__name__,
+        "predictors": predictors,
+    }
+    document["digest"] = _digest(document)
+    return document
+
+
+def save_program(program: Program, path: str | os.PathLike[str]) -> Path:
+    """Write ``program``'s predictors to ``path`` as JSON (replacing the file whole); returns the path."""
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"path='{target}' is a folder; save the program to a file such as '{target / 'program.json'}'")
+    text = json.dumps(program_to_json(program), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    staged = target.with_name(f".{target.name}.refine-tmp-{secrets.token_hex(4)}")
+    try:
+        staged.write_text(text, encoding="utf-8")
+        os.replace(staged, target)
+    except OSError as exc:
+        staged.unlink(missing_ok=True)
+        raise UsageError(
+            f"cannot write the program to '{target}': {exc.strerror or exc}; save it somewhere writable"
+        ) from exc
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    return target
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+class _Reader:
+    """Reads one document, raising every problem as a ProgramFileError about ``source``."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, problem: str, *, predictor: str | None = None, fix: str | None = None) -> ProgramFileError:
+        fix = fix or "save the program again (program.save(path), or `refine optimize ... --save PATH`)"
+        return ProgramFileError(f"program file '{self.source}' {problem}; {fix}", path=self.source, predictor=predictor)
+
+    def header(self, document: Any) -> list[Any]:
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
+            found = document.get("format") if isinstance(document, dict) else type(document).__name__
+            raise self.fail(
+                f"is not a refine program file (format={found!r}, expected {FORMAT!r})",
+                fix="pass a file written by save_program or `refine optimize --save`",
+            )
+        version = document.get("version")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise self.fail(f"is damaged: version={version!r} is not a format version")
+        if version > VERSION:
+            raise self.fail(
+                f"has format version {version} (written by refine {document.get('refine_version', '?')}), newer "
+                f"than the version {VERSION} this refine ({_refine_version()}) reads",
+                fix="upgrade refine (pip install -U refine), or save the program again with this version",
+            )
+        if document.get("digest") != _digest(document):
+            raise self.fail(
+                f"is damaged: its digest {str(document.get('digest'))[:40]!r} does not match its content, so it was "
+                "changed after it was written (by hand, or cut short)",
+            )
+        predictors = document.get("predictors")
+        if not isinstance(predictors, list):
+            raise self.fail("is damaged: 'predictors' is not a list")
+        return predictors
+
+    def signature(self, entry: Mapping[str, Any], name: str) -> Signature:
+        try:
+            return Signature.from_json(entry["signature"])
+        except (RefineError, KeyError, TypeError) as exc:
+            raise self.fail(
+                f"is damaged: predictor {name!r} has no readable signature ({exc})", predictor=name
+            ) from None
+
+    def demos(self, entry: Mapping[str, Any], name: str, signature: Signature) -> list[Demo]:
+        raw = entry.get("demos")
+        if not isinstance(raw, list):
+            raise self.fail(f"is damaged: predictor {name!r} has no list of demos", predictor=name)
+        types = {spec.name: spec for spec in signature.fields}
+        demos: list[Demo] = []
+        for i, item in enumerate(raw):
+            where = f"predictor {name!r} demos[{i}]"
+            values = item.get("values") if isinstance(item, dict) else None
+            if not isinstance(values, dict):
+                raise self.fail(f"is damaged: {where} has no values", predictor=name)
+            read: dict[str, Any] = {}
+            for key, value in values.items():
+                spec = types.get(key)
+                if spec is None:
+                    read[key] = value
+                    continue
+                try:
+                    read[key] = pydantic.TypeAdapter(spec.type).validate_python(value)
+                except (pydantic.ValidationError, RefineError) as exc:
+                    raise self.fail(
+                        f"is damaged: {where} value {key!r}={value!r:.60} is not {spec.type_name} ({_first(exc)})",
+                        predictor=name,
+                    ) from None
+            repair = item.get("repair")
+            if repair is None:
+                demos.append(Demo(read))
+                continue
+            try:
+                demos.append(RepairDemo(read, repair["reply"], repair["feedback"], repair.get("format", "fields")))
+            except (KeyError, TypeError, UsageError) as exc:
+                raise self.fail(f"is damaged: {where} has an unreadable repair ({exc})", predictor=name) from None
+        return demos
+
+    def settings(self, entry: Mapping[str, Any], name: str) -> dict[str, Any]:
+        settings = entry.get("settings")
+        if not isinstance(settings, dict) or set(settings) - set(SETTINGS):
+            raise self.fail(f"is damaged: predictor {name!r} has unreadable settings {settings!r:.80}", predictor=name)
+        return settings
+
+
+def _first(exc: Exception) -> str:
+    if isinstance(exc, pydantic.ValidationError) and exc.errors():
+        return str(exc.errors()[0]["msg"])
+    return str(exc)
+
+
+def _structure(signature: Signature) -> list[tuple[Any, ...]]:
+    """A signature's fields without what a program may learn (descriptions)."""
+    return [
+        (f["name"], f["kind"], json.dumps(f["schema"], sort_keys=True), f.get("citations"), f.get("extractive"))
+        for f in signature.to_dict()["fields"]
+    ]
+
+
+def _fitted(saved: Signature, current: Signature) -> Signature:
+    """``current``'s fields (their Python types) with ``saved``'s instructions and descriptions."""
+    fields = tuple(replace(c, description=s.description) for c, s in zip(current.fields, saved.fields, strict=True))
+    return Signature(instructions=saved.instructions, fields=fields)
+
+
+def _rebuilt(reader: _Reader, name: str, entry: Mapping[str, Any], current: Predict | None) -> Predict:
+    saved = reader.signature(entry, name)
+    if current is not None and _structure(saved) != _structure(current.signature):
+        raise reader.fail(
+            f"does not fit the program: predictor {name!r} was saved with signature {saved}, but the program's is "
+            f"{current.signature}",
+            predictor=name,
+            fix="load it into the program it was saved from, or compile this program again",
+        )
+    signature = saved if current is None else _fitted(saved, current.signature)
+    demos = reader.demos(entry, name, signature)
+    settings = reader.settings(entry, name)
+    try:
+        return Predict(
+            signature,
+            lm=None if current is None else current.lm,
+            demos=demos,
+            assertions=() if current is None else current.assertions,
+            **settings,
+        )
+    except UsageError as exc:
+        raise reader.fail(
+            f"is damaged: predictor {name!r} has settings refine refuses ({exc})", predictor=name
+        ) from None
+
+
+def program_from_json(
+    target: Program | type[Module] | type[Predict], document: Any, *, source: str = "<JSON>"
+) -> Program:
+    """What :func:`load_program` does with an already parsed ``document`` (named ``source`` in errors)."""
+    reader = _Reader(source)
+    entries = reader.header(document)
+    by_name: dict[str, Mapping[str, Any]] = {}
+    for i, entry in enumerate(entries):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or name in by_name:
+            raise reader.fail(f"is damaged: predictors[{i}] has no name, or a name used twice ({name!r})")
+        by_name[name] = entry
+    if target is Predict:
+        if list(by_name) != ["self"]:
+            raise reader.fail(
+                f"holds a program of predictors {', '.join(by_name) or 'none'}, not one Predict",
+                fix=f"load it into the program it was saved from: load_program({document.get('program')}(...), path)",
+            )
+        return _rebuilt(reader, "self", by_name["self"], None)
+    if isinstance(target, type):
+        if not issubclass(target, Module):
+            raise UsageError(
+                f"cannot load a program into {target!r}; pass a refine.Module or Predict (class or instance)"
+            )
+        cls = target
+        try:
+            target = cls()
+        except TypeError as exc:
+            raise UsageError(
+                f"{cls.__name__}() cannot be built without arguments ({exc}); build the program and load into it: "
+                f"load_program({cls.__name__}(...), path)"
+            ) from None
+    if not isinstance(target, Module | Predict):
+        raise UsageError(f"cannot load a program into {target!r}; pass a refine.Module or Predict (class or instance)")
+    names = [name for name, _ in target.named_predictors()]
+    missing = [name for name in names if name not in by_name]
+    extra = [name for name in by_name if name not in names]
+    if missing or extra:
+        which = (missing or extra)[0]
+        problem = (
+            f"has no predictor {which!r}, which the program has"
+            if missing
+            else f"has a predictor {which!r} the program does not have"
+        )
+        raise reader.fail(
+            f"does not fit the program: it {problem} "
+            f"(file: {', '.join(by_name) or 'none'}; program: {', '.join(names)})",
+            predictor=which,
+            fix="load it into the program it was saved from, or compile this program again",
+        )
+    if isinstance(target, Predict):
+        return _rebuilt(reader, "self", by_name["self"], target)
+    return _walk(target, "", lambda name, p: _rebuilt(reader, name, by_name[name], p), None)  # type: ignore[no-any-return]
+
+
+def load_program(target: Program | type[Module] | type[Predict], path: str | os.PathLike[str]) -> Program:
+    """A new program: ``target`` (an instance, ``Predict``, or a Module class built without
+    arguments) with what the file at ``path`` holds. ``target`` itself is left as it was."""
+    source = os.fspath(path)
+    try:
+        data = Path(source).read_bytes()
+    except OSError as exc:
+        raise ProgramFileError(
+            f"cannot read program file '{source}': {exc.strerror or exc}; check the path (it is written by "
+            "program.save(path) or `refine optimize --save PATH`)",
+            path=source,
+        ) from None
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise _Reader(source).fail(f"is damaged: not UTF-8 text (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise _Reader(source).fail(
+            f"is damaged: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        ) from None
+    except RecursionError:
+        raise _Reader(source).fail("is damaged: JSON nested too deeply to read") from None
+    return program_from_json(target, document, source=source)
