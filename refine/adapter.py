@@ -15,11 +15,12 @@ import pydantic
 
 from corpora import Passage
 from corpora._text import encoding_problem
+from refine._lowering import cited_object
 from refine.constraints import Constraint
 from refine.errors import ParseError, SignatureError, UsageError
-from refine.grammar import as_passages
+from refine.grammar import as_passages, lowers_citations
 from refine.history import Demo
-from refine.lm import Message
+from refine.lm import Message, render_cited
 from refine.signatures import FieldSpec, Signature
 
 __all__ = ["Format", "format_passages", "parse_reply", "render_messages", "render_value"]
@@ -53,7 +54,7 @@ def render_value(value: Any) -> str:
 def _system_prompt(signature: Signature, format: Format) -> str:
     parts = [signature.instructions] if signature.instructions else []
     if format == "json":
-        keys = ", ".join(f"{f.name!r} ({f.description or f.type_name})" for f in signature.outputs)
+        keys = ", ".join(f"{f.name!r} ({_json_description(f)})" for f in signature.outputs)
         parts.append(f"Reply with one JSON object with the keys {keys}.")
     elif len(signature.outputs) == 1:
         out = signature.outputs[0]
@@ -63,6 +64,12 @@ def _system_prompt(signature: Signature, format: Format) -> str:
         lines = [f"{f.label}: <{f.description or f.type_name}>" for f in signature.outputs]
         parts.append("Reply with each of these fields on its own line, in this order:\n" + "\n".join(lines))
     return "\n\n".join(parts)
+
+
+def _json_description(spec: FieldSpec) -> str:
+    if lowers_citations(spec):
+        return "its sentences, each with the numbers of the passages that support it"
+    return spec.description or spec.type_name
 
 
 def _user_prompt(fields: Iterable[FieldSpec], values: Mapping[str, Any]) -> str:
@@ -81,10 +88,16 @@ def _user_prompt(fields: Iterable[FieldSpec], values: Mapping[str, Any]) -> str:
 
 def _assistant_reply(signature: Signature, values: Mapping[str, Any], format: Format) -> str:
     if format == "json":
-        return json.dumps({f.name: _jsonable(values[f.name]) for f in signature.outputs}, ensure_ascii=False)
+        return json.dumps({f.name: _json_value(f, values[f.name]) for f in signature.outputs}, ensure_ascii=False)
     if len(signature.outputs) == 1:
         return render_value(values[signature.outputs[0].name])
     return "\n".join(f"{f.label}: {render_value(values[f.name])}" for f in signature.outputs)
+
+
+def _json_value(spec: FieldSpec, value: Any) -> Any:
+    if lowers_citations(spec) and isinstance(value, str) and spec.cites is not None:
+        return cited_object(value, spec.cites.per)  # as the lowered schema asks for it
+    return _jsonable(value)
 
 
 def _jsonable(value: Any) -> Any:
@@ -148,8 +161,15 @@ def _parse_json(signature: Signature, text: str) -> dict[str, Any]:
         raise ParseError(f"the reply lacks key {', '.join(map(repr, missing))}", text=text, field=missing[0])
     values = {}
     for spec in signature.outputs:
+        value = data[spec.name]
+        if lowers_citations(spec) and not isinstance(value, str):
+            # A lowered citing field: its sentences and citation numbers, written back as [n] prose.
+            try:
+                value = render_cited(value)
+            except ParseError as exc:
+                raise ParseError(f"field {spec.name!r}: {exc}", text=text, field=spec.name) from None
         try:
-            values[spec.name] = pydantic.TypeAdapter(spec.type).validate_python(data[spec.name])
+            values[spec.name] = pydantic.TypeAdapter(spec.type).validate_python(value)
         except pydantic.ValidationError as exc:
             raise ParseError(
                 f"field {spec.name!r} should be {spec.type_name}, got {data[spec.name]!r:.60}: {_first_error(exc)}",

@@ -6,14 +6,22 @@
     │   ├── SignatureError                a signature that cannot be built
     │   ├── UnsupportedConstraint         a backend cannot enforce a constraint
     │   └── ModelNotFound                 the model file is not installed
+    │       └── ModelNotServed            a server runs, but does not serve the model named
     └── RuntimeFailure (RuntimeError)     something failed while running
         ├── IndexCorrupt                  an index folder is damaged or foreign
         ├── AssertionFailed               a hard assertion still fails when its retries ran out
         └── LMError                       a backend call failed
             ├── ContextOverflow           the prompt and the reply do not fit the model's context
-            └── ParseError                an LM reply does not fit its signature
+            ├── ParseError                an LM reply does not fit its signature
+            └── BackendError              a server refused a request (bad request, bad key)
+                └── BackendUnavailable    still failing once the retries ran out: refused,
+                                          timed out, 429/5xx, a garbled body
 
 Usage errors are raised when a program is defined or configured; runtime failures while it runs.
+The remote backends' errors (``BackendError``, ``BackendUnavailable``, ``ModelNotServed``) carry
+``backend`` ("ollama", "openai"), ``host`` and ``model``, so a caller can say in its own terms
+what to change; the message already says it.
+
 The base classes live in :mod:`corpora.errors`, the bottom of the import graph, so that
 ``corpora`` and ``citations`` raise into the same tree.
 """
@@ -27,11 +35,14 @@ from refine.history import History
 
 __all__ = [
     "AssertionFailed",
+    "BackendError",
+    "BackendUnavailable",
     "ContextOverflow",
     "CorpusError",
     "IndexCorrupt",
     "LMError",
     "ModelNotFound",
+    "ModelNotServed",
     "ParseError",
     "RefineError",
     "RuntimeFailure",
@@ -79,14 +90,24 @@ class ParseError(History, LMError):
     """An LM reply could not be parsed into the fields of its signature.
 
     ``text`` is the reply; ``field`` names the field that failed, when one did; ``attempts``
-    holds every attempt when retries were made, and ``usage`` what they cost.
+    holds every attempt when retries were made (of the whole run, when a module raised it), and
+    ``usage`` what they cost; ``trace`` the predictor calls of the program run, when a module raised it.
     """
 
-    def __init__(self, message: str, *, text: str, field: str | None = None, attempts: tuple[Any, ...] = ()) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        text: str,
+        field: str | None = None,
+        attempts: tuple[Any, ...] = (),
+        trace: tuple[Any, ...] = (),
+    ) -> None:
         super().__init__(message)
         self.text = text
         self.field = field
         self.attempts = attempts
+        self.trace = trace
 
 
 class AssertionFailed(History, RuntimeFailure):
@@ -104,3 +125,44 @@ class AssertionFailed(History, RuntimeFailure):
         self.failures = failures
         self.attempts = attempts
         self.trace = trace
+
+
+class BackendError(LMError):
+    """A remote backend refused or failed a request. ``status`` is the HTTP status, when there was one."""
+
+    def __init__(self, message: str, *, backend: str, host: str, model: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.backend = backend
+        self.host = host
+        self.model = model
+        self.status = status
+
+
+class BackendUnavailable(BackendError):
+    """A remote backend still failed after every retry; ``attempts`` were made over ``seconds``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        backend: str,
+        host: str,
+        model: str,
+        status: int | None = None,
+        attempts: int,
+        seconds: float,
+    ) -> None:
+        super().__init__(message, backend=backend, host=host, model=model, status=status)
+        self.attempts = attempts
+        self.seconds = seconds
+
+
+class ModelNotServed(ModelNotFound):
+    """The server answers, but has no model by the name given; ``available`` lists those it has, if known."""
+
+    def __init__(self, message: str, *, backend: str, host: str, model: str, available: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.backend = backend
+        self.host = host
+        self.model = model
+        self.available = available

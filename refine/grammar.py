@@ -5,24 +5,40 @@
   guidance). Types become regexes and choices, nested data becomes JSON, citations can only name
   the passages given, and extractive fields can only be substrings of the passage they cite.
 - ``json_schema``: one JSON object with every output, for backends that take a JSON schema
-  (Ollama's ``format``, OpenAI-compatible ``response_format``).
+  (Ollama's ``format``, OpenAI-compatible ``response_format``). Given the inputs, it is the
+  *lowered* schema, as exact as the grammar: a citing field becomes sentences with citation
+  numbers from an integer ``enum`` of 1..k (:func:`refine.lm.cited_answer_schema`), rendered
+  back into ``[n]`` prose when the reply is parsed; what has no exact JSON-schema form (a
+  verbatim quote, a ``pattern``) is refused by name, or left to validation after decoding.
 """
 
 from __future__ import annotations
 
 import enum
+import logging
 import re
 import typing
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from corpora import Passage
+from refine._lowering import cited_answer_schema, lower_value, lowering_problem, require_lowerable
 from refine.constraints import Choice, Constraint, JsonSchema, Quote, Regex, Seq, cited_text_pattern
 from refine.errors import SignatureError
 from refine.fields import FieldSpec
 from refine.signatures import Signature
 
-__all__ = ["as_passages", "cited_passages_of", "fields_constraint", "json_schema", "value_constraint"]
+__all__ = [
+    "as_passages",
+    "cited_passages_of",
+    "fields_constraint",
+    "json_schema",
+    "lowered_constraint",
+    "lowers_citations",
+    "value_constraint",
+]
+
+logger = logging.getLogger(__name__)
 
 INT = r"-?[0-9]{1,18}"
 FLOAT = r"-?[0-9]{1,15}(?:\.[0-9]{1,10})?"
@@ -105,14 +121,65 @@ def fields_constraint(signature: Signature, inputs: Mapping[str, Any]) -> Constr
     return Seq(tuple(parts))
 
 
-def json_schema(signature: Signature) -> dict[str, Any]:
-    """One JSON object holding every output field, with shared ``$defs`` hoisted to the top."""
+def lowers_citations(spec: FieldSpec) -> bool:
+    """Whether ``spec``'s value travels as a cited-answer object in a JSON reply (then rendered as prose)."""
+    return spec.cites is not None and not spec.extractive
+
+
+def lowered_constraint(spec: FieldSpec, inputs: Mapping[str, Any]) -> Constraint:
+    """What a JSON-schema backend must enforce on ``spec``'s value, before it is lowered to a schema.
+
+    A choice stays a :class:`Choice`, a verbatim quote a :class:`Quote` and a ``pattern`` a
+    :class:`Regex` (neither of which lowers exactly); any other type is its own JSON schema, which
+    is exact: a JSON reply's value is checked against the type, not read from text.
+    """
+    if spec.extractive:
+        return value_constraint(spec, inputs) or JsonSchema.of(spec.json_schema)
+    if spec.base_type is str and "pattern" in spec.json_schema:
+        return Regex(spec.json_schema["pattern"])
+    constraint = value_constraint(spec, inputs)
+    if isinstance(constraint, Choice) and spec.json_schema.get("type") == "string":
+        return constraint
+    return JsonSchema.of(spec.json_schema)
+
+
+def _lowered(spec: FieldSpec, inputs: Mapping[str, Any], *, backend: str, strict: bool) -> dict[str, Any]:
+    rule = spec.cites
+    if rule is not None and not spec.extractive:
+        k = len(cited_passages_of(spec, inputs))
+        return cited_answer_schema(k, per=rule.per, min_citations=rule.min)
+    constraint = lowered_constraint(spec, inputs)
+    if not strict and (problem := lowering_problem(constraint)) is not None:
+        logger.info("field %r is validated after decoding on %s: %s", spec.name, backend, problem)
+        # Dropped from the schema, not left to a server's partial support of regexes.
+        return {key: value for key, value in spec.json_schema.items() if key != "pattern"}
+    require_lowerable(constraint, backend=backend, field=spec.name)
+    if not isinstance(constraint, Choice | JsonSchema):  # never: require_lowerable refused it
+        raise TypeError(f"{constraint!r} has no JSON-schema form")
+    return lower_value(constraint)
+
+
+def json_schema(
+    signature: Signature,
+    inputs: Mapping[str, Any] | None = None,
+    *,
+    backend: str = "json-schema",
+    strict: bool = True,
+) -> dict[str, Any]:
+    """One JSON object holding every output field, with shared ``$defs`` hoisted to the top.
+
+    Without ``inputs``, each field's type schema. With them, the schema *lowered* for a backend
+    that enforces only JSON schemas: citing fields as :func:`refine.lm.cited_answer_schema` over
+    the passages given, choices as string enums. A constraint without an exact JSON-schema form
+    raises :class:`~refine.errors.UnsupportedConstraint` naming ``backend``, the field and the
+    way out; with ``strict=False`` that field keeps its type schema and is validated after decoding.
+    """
     properties: dict[str, Any] = {}
     defs: dict[str, Any] = {}
     for spec in signature.outputs:
-        schema = dict(spec.json_schema)
+        schema = dict(spec.json_schema) if inputs is None else _lowered(spec, inputs, backend=backend, strict=strict)
         defs.update(schema.pop("$defs", {}))
-        if spec.description:
+        if spec.description and (inputs is None or not lowers_citations(spec)):
             schema["description"] = spec.description
         properties[spec.name] = schema
     result: dict[str, Any] = {

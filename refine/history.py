@@ -53,20 +53,34 @@ class Violation:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """LM calls and their cost; ``cached_tokens`` of the prompt tokens came from a prefix cache."""
+    """LM calls and their cost; ``cached_tokens`` of the prompt tokens came from a prefix cache.
+
+    ``cache_hits`` of the ``calls`` were served by a response cache (:class:`refine.CachedLM`)
+    and ``cache_misses`` went to the backend and were stored; calls made without a response
+    cache are neither.
+    """
 
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0
     cached_tokens: int = 0
+    cache_hits: int = 0
+    cache_misses: int = 0
 
     @classmethod
     def of(cls, responses: Iterable[LMResponse]) -> Usage:
         total = cls()
         for r in responses:
-            total = total + cls(1, r.prompt_tokens, r.completion_tokens, r.seconds, r.cached_tokens)
+            hit, miss = int(r.cache == "hit"), int(r.cache == "miss")
+            total = total + cls(1, r.prompt_tokens, r.completion_tokens, r.seconds, r.cached_tokens, hit, miss)
         return total
+
+    @property
+    def cache_hit_rate(self) -> float | None:
+        """Hits over the calls that went through a response cache; None when none did."""
+        looked_up = self.cache_hits + self.cache_misses
+        return self.cache_hits / looked_up if looked_up else None
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -75,6 +89,8 @@ class Usage:
             self.completion_tokens + other.completion_tokens,
             self.seconds + other.seconds,
             self.cached_tokens + other.cached_tokens,
+            self.cache_hits + other.cache_hits,
+            self.cache_misses + other.cache_misses,
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -34,6 +35,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 RETRY_TEMPERATURE = 0.7
+# What a backend is asked to learn whether it enforces JSON schemas at all.
+_ANY_JSON = JsonSchema('{"type": "object"}')
 # Seeds of rollout n start here, clear of the seeds its retries use (seed + retry number).
 ROLLOUT_SEED_STRIDE = 1000
 
@@ -78,7 +81,10 @@ class Predict:
       ``prediction.failures``.
 
     With ``strict=False`` the signature's declared rules are soft (suggestions); parsing stays
-    hard, since without outputs there is nothing to continue with.
+    hard, since without outputs there is nothing to continue with. On a backend that enforces
+    only JSON schemas, the signature is lowered to one (citations included: see :meth:`plan`);
+    what has no exact JSON-schema form (a verbatim quote, a ``pattern``) is refused by name, or,
+    with ``strict=False``, validated after decoding and retried with feedback.
 
     A predictor is a value: what it learns (``demos``, the signature's instructions) changes by
     :meth:`with_demos` and :meth:`with_instructions`, which return new predictors.
@@ -182,18 +188,24 @@ class Predict:
         """The first request for ``inputs`` on ``lm`` (pure: no LM is called).
 
         Grammar backends get the field-marker format under a grammar; backends that only take a
-        JSON schema get a JSON reply under the signature's schema; others get free text. Rollout
+        JSON schema get a JSON reply under the signature's schema, lowered to the inputs (citing
+        fields cite 1..k by an integer ``enum``; see :func:`refine.grammar.json_schema`), which
+        raises :class:`~refine.errors.UnsupportedConstraint` for what cannot be lowered exactly
+        unless ``strict=False``; others get free text. Rollout
         ``n > 0`` (a fresh sample of the same call) samples with its own seed.
         """
         fmt: Format = "fields"
         constraint: Constraint | None = None
         if self.constrained:
             grammar = fields_constraint(self.signature, inputs)
-            schema = JsonSchema.of(json_schema(self.signature))
             if grammar is None or lm.supports(grammar):
                 constraint = grammar
-            elif lm.supports(schema):
-                fmt, constraint = "json", schema
+            elif lm.supports(_ANY_JSON):
+                # Lowered: as exact as the grammar, or refused by name (strict=False: validated after).
+                schema = json_schema(self.signature, inputs, backend=lm.name, strict=self.strict)
+                # Not JsonSchema.of, which sorts keys: a grammar writes properties in schema order,
+                # and a sentence must come before the citations that close it.
+                fmt, constraint = "json", JsonSchema(json.dumps(schema, ensure_ascii=False))
         messages = render_messages(self.signature, inputs, self.demos, format=fmt)
         request = LMRequest(messages, constraint=constraint, temperature=self.temperature, max_tokens=self.max_tokens)
         if rollout:

@@ -30,6 +30,7 @@ _AFTER_MARKERS = re.compile(r"[\s.!?]*")
 _BETWEEN_MARKERS = re.compile(r"\s*")
 _WORD = re.compile(WORD_CHAR)
 
+
 def split_quote(value: str) -> tuple[str, tuple[Ref, ...], tuple[str, ...]]:
     """An extractive value's quote, the references of the markers after it, and the markers inside it.
 

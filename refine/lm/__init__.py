@@ -5,10 +5,10 @@ In-process :class:`LlamaCpp` (the embedded model by default), :class:`Ollama`,
 backend's replies on disk. What each enforces is one table (:data:`BACKENDS`).
 """
 
+from refine._lowering import cited_answer_constraint, cited_answer_schema, render_cited
+from refine.errors import BackendError, BackendUnavailable, ModelNotServed
 from refine.lm._cache import CachedLM, CacheWarning, ResponseCache
-from refine.lm._errors import BackendError, BackendUnavailable, ModelNotServed
 from refine.lm._llamacpp import LlamaCpp
-from refine.lm._lowering import cited_answer_constraint, cited_answer_schema, render_cited
 from refine.lm._model_file import embedded_model_path
 from refine.lm._ollama import Ollama
 from refine.lm._openai import Flavour, OpenAICompatible

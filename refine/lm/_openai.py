@@ -22,9 +22,8 @@ import httpx
 
 from refine._options import check_number
 from refine.constraints import Constraint, JsonSchema
-from refine.errors import UsageError
+from refine.errors import BackendError, BackendUnavailable, ModelNotServed, UsageError
 from refine.lm._cache import ResponseCache, cached_complete, open_cache
-from refine.lm._errors import BackendError, BackendUnavailable, ModelNotServed
 from refine.lm._retry import Fault, Limiter, Outcome, RetryPolicy, call_with_retries, retry_after_seconds
 from refine.lm._support import BACKENDS, refusal, supports
 from refine.lm._types import Closing, LMRequest, LMResponse

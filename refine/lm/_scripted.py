@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Collection, Iterable
 from typing import TypeAlias
 
-from refine.constraints import Constraint, constraint_kinds
+from refine.constraints import Constraint, JsonSchema, constraint_kinds
 from refine.errors import LMError, UsageError
+from refine.lm._jsonschema import schema_problem
 from refine.lm._support import ALL_CONSTRAINTS
 from refine.lm._types import Closing, LMRequest, LMResponse, require_support
 
@@ -21,7 +23,8 @@ class ScriptedLM(Closing):
 
     ``supports`` lists the constraint types it claims to enforce (all by default). It cannot
     really steer decoding, so a scripted reply that breaks a constraint it claims is an error
-    in the test, reported as such. Every request is recorded in ``requests``.
+    in the test, reported as such; a :class:`JsonSchema` is held to its schema's keywords, as a
+    real backend's grammar holds it. Every request is recorded in ``requests``.
     """
 
     def __init__(
@@ -69,10 +72,11 @@ class ScriptedLM(Closing):
                 f"ScriptedLM reply {index + 1} is a function that returned {text!r} ({type(text).__name__}); "
                 "a reply function must return the reply text as a str"
             )
-        if request.constraint is not None and not request.constraint.matches(text):
+        problem = _constraint_problem(request.constraint, text)
+        if problem is not None:
             raise LMError(
                 f"scripted reply {index + 1} ({text[:60]!r}) breaks the request's constraint "
-                f"{request.constraint!r}; a constrained backend could not produce it, so fix the script"
+                f"{request.constraint!r:.200}{problem}; a constrained backend could not produce it, so fix the script"
             )
         prompt_words = sum(len(m.content.split()) for m in request.messages)
         return LMResponse(
@@ -82,3 +86,15 @@ class ScriptedLM(Closing):
             seconds=0.0,
             model=self._name,
         )
+
+
+def _constraint_problem(constraint: Constraint | None, text: str) -> str | None:
+    """None when ``text`` satisfies ``constraint``; else what is wrong (``""`` when no more is known)."""
+    if constraint is None:
+        return None
+    if not constraint.matches(text):
+        return ""
+    if isinstance(constraint, JsonSchema):
+        problem = schema_problem(constraint.as_dict, json.loads(text))
+        return None if problem is None else f" ({problem})"
+    return None

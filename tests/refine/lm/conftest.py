@@ -4,9 +4,13 @@
 ``/api/generate``, ``/api/tags``, ``/api/show``, streaming and not) and OpenAI's
 (``/v1/chat/completions``, ``/v1/models``), answering from a function, with faults queued per
 request (dropped connections, delays, 500s, 429s, garbage JSON) and an unknown model answered
-as each server does. No Ollama can be installed here, and no PyPI proxy honours ``format``, so
-this is the Ollama the tests use; backed by the embedded model it honours ``format`` with a real
-JSON-schema grammar (refine's LlamaCpp, through guidance).
+as each server does. No Ollama can be installed here, and the PyPI proxy ``ollama-openai-proxy``
+(0.7.0, tried in front of llama_cpp.server) does not honour ``format``: its console script fails
+to import (``No module named 'src'``); run from a shim, it answers a JSON-schema ``format`` with
+HTTP 422 ("Input should be 'json'"), drops ``format="json"`` (the reply came back as prose), and
+fails ``/api/tags``. So this is the Ollama the tests use; backed by the embedded model
+(:func:`model_reply`) it honours ``format`` with a real JSON-schema grammar (refine's LlamaCpp,
+through guidance).
 
 ``llama_server``: llama-cpp-python's real OpenAI-compatible server on the embedded model,
 started once per session and stopped by PID.
@@ -208,9 +212,9 @@ class _Quiet(http.server.ThreadingHTTPServer):
         pass  # a client that timed out and left: the write fails, which is the point
 
 
-@pytest.fixture
-def fake_server() -> Iterator[FakeServer]:
-    server = FakeServer()
+@contextlib.contextmanager
+def serving(server: FakeServer) -> Iterator[FakeServer]:
+    """Serve ``server`` on a loopback port in a thread until the block ends (the benchmark uses it too)."""
     httpd = _Quiet(("127.0.0.1", 0), _handler(server))
     server.host = f"127.0.0.1:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -221,6 +225,43 @@ def fake_server() -> Iterator[FakeServer]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def fake_server() -> Iterator[FakeServer]:
+    with serving(FakeServer()) as server:
+        yield server
+
+
+def model_reply(model: Any) -> Callable[[dict[str, Any]], Answer]:
+    """An Ollama (or OpenAI-compatible) server's behaviour on ``model``: messages, options and
+    ``format`` (a JSON schema, enforced as a grammar, its keys kept in order as Ollama keeps them)
+    to a reply."""
+    from refine.constraints import JsonSchema
+    from refine.lm import LMRequest, Message
+
+    def reply(body: dict[str, Any]) -> Answer:
+        options = body.get("options", {})
+        schema = body.get("format")
+        request = LMRequest(
+            tuple(Message(m["role"], m["content"]) for m in body["messages"]),
+            JsonSchema(json.dumps(schema)) if isinstance(schema, dict) else None,
+            temperature=options.get("temperature", 0.0),
+            seed=options.get("seed", 0),
+            max_tokens=options.get("num_predict", 128),
+            stop=tuple(options.get("stop", ())),
+        )
+        response = model.complete(request)
+        return Answer(response.text, response.prompt_tokens, response.completion_tokens, response.finish_reason)
+
+    return reply
+
+
+@pytest.fixture
+def model_server(fake_server: FakeServer, embedded_lm: Any) -> FakeServer:
+    """The loopback Ollama server answering with the embedded model, ``format`` enforced as a grammar."""
+    fake_server.reply = model_reply(embedded_lm)
+    return fake_server
 
 
 @pytest.fixture

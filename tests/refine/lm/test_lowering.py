@@ -11,9 +11,7 @@ from hypothesis import strategies as st
 
 import citations
 from corpora import Passage
-from refine.constraints import Choice, JsonSchema, Quote, Regex, Seq, Substring
-from refine.errors import ParseError, UnsupportedConstraint, UsageError
-from refine.lm._lowering import (
+from refine._lowering import (
     SENTENCE_PATTERN,
     cited_answer_schema,
     lower_value,
@@ -21,6 +19,8 @@ from refine.lm._lowering import (
     render_cited,
     require_lowerable,
 )
+from refine.constraints import Choice, JsonSchema, Quote, Regex, Seq, Substring
+from refine.errors import ParseError, UnsupportedConstraint, UsageError
 
 
 def test_the_per_sentence_schema_cites_by_an_integer_enum_of_1_to_k():

@@ -228,9 +228,9 @@ def test_max_concurrency_bounds_requests_in_flight_across_threads(fake_server):
 
 
 @pytest.mark.model
-def test_format_is_honoured_with_a_real_json_schema_grammar(fake_server, embedded_lm):
+def test_format_is_honoured_with_a_real_json_schema_grammar(model_server):
     """The loopback server backed by the embedded model: ``format`` becomes a grammar, as in Ollama."""
-    fake_server.reply = _model_reply(embedded_lm)
+    fake_server = model_server
     schema = {
         "type": "object",
         "properties": {"city": {"type": "string", "enum": ["Paris", "Lyon"]}, "sure": {"type": "boolean"}},
@@ -245,39 +245,13 @@ def test_format_is_honoured_with_a_real_json_schema_grammar(fake_server, embedde
         assert response.prompt_tokens > 10 and response.completion_tokens > 3
 
 
-def _model_reply(model):
-    """An Ollama server's behaviour on the embedded model: messages, options and ``format`` to a reply."""
-    from types import SimpleNamespace
-
-    def reply(body):
-        options = body.get("options", {})
-        schema = body.get("format")
-        request = LMRequest(
-            tuple(Message(m["role"], m["content"]) for m in body["messages"]),
-            JsonSchema.of(schema) if isinstance(schema, dict) else None,
-            temperature=options.get("temperature", 0.0),
-            seed=options.get("seed", 0),
-            max_tokens=options.get("num_predict", 128),
-            stop=tuple(options.get("stop", ())),
-        )
-        response = model.complete(request)
-        return SimpleNamespace(
-            text=response.text,
-            prompt_tokens=response.prompt_tokens,
-            completion_tokens=response.completion_tokens,
-            finish_reason=response.finish_reason,
-        )
-
-    return reply
-
-
 @pytest.mark.model
-def test_a_cited_answer_through_ollama_format_has_valid_citations(fake_server, embedded_lm):
+def test_a_cited_answer_through_ollama_format_has_valid_citations(model_server):
     import citations
     from corpora import Passage
-    from refine.lm._lowering import cited_answer_constraint, render_cited
+    from refine._lowering import cited_answer_constraint, render_cited
 
-    fake_server.reply = _model_reply(embedded_lm)
+    fake_server = model_server
     passages = [
         Passage.create("Cats", "Cats purr when they are content."),
         Passage.create("Dogs", "Dogs bark at strangers."),
@@ -290,3 +264,21 @@ def test_a_cited_answer_through_ollama_format_has_valid_citations(fake_server, e
         response = lm.complete(LMRequest(messages, cited_answer_constraint(3), max_tokens=512))
         report = citations.check(render_cited(response.text), passages)
         assert report.valid and not report.uncited, response.text
+
+
+@pytest.mark.model
+def test_cited_rag_through_ollama_keeps_the_citation_guarantee_end_to_end(model_server):
+    """CitedRAG on Ollama: Predict lowers CitedQA to a JSON schema, the server decodes under it, and
+    every answer comes back as [n] prose whose citations name retrieved passages, in one call."""
+    import corpora
+    from refine import BM25Retriever, CitedRAG
+
+    retriever = BM25Retriever.build(corpora.load_corpus("python-docs"))
+    rag = CitedRAG(retriever, lm=Ollama("smollm2", host=model_server.url))
+    questions = ("What does the yield statement do?", "How do I open a file?", "What is a lambda expression?")
+    for question in questions:
+        result = rag(question=question)
+        assert result.valid and result.ok and not result.report.invalid and not result.report.uncited, result.answer
+        assert result.usage.calls == 1
+    (path, body) = model_server.requests[-1]
+    assert path == "/api/chat" and body["format"]["properties"]["answer"]["properties"]["sentences"]

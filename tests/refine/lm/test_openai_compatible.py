@@ -10,6 +10,7 @@ import pytest
 
 import citations
 import corpora
+from refine._lowering import cited_answer_constraint, render_cited
 from refine.constraints import Choice, JsonSchema
 from refine.errors import UnsupportedConstraint, UsageError
 from refine.lm import (
@@ -21,7 +22,6 @@ from refine.lm import (
     OpenAICompatible,
     RetryPolicy,
 )
-from refine.lm._lowering import cited_answer_constraint, render_cited
 from refine.lm._openai import (
     MalformedReply,
     base_url_of,
@@ -289,3 +289,25 @@ def test_cited_answers_through_the_real_server_have_valid_citations_on_20_questi
         answer = render_cited(response.text)
         report = citations.check(answer, passages)
         assert report.valid and not report.uncited and not report.invalid, (question, answer)
+
+
+@pytest.mark.model
+def test_cited_rag_through_the_real_server_keeps_the_citation_guarantee_end_to_end(llama_server):
+    """CitedRAG on OpenAICompatible: CitedQA lowered to a JSON schema, enforced by llama-cpp-python's
+    server, rendered back into [n] prose; every answer cites only retrieved passages, in one call."""
+    from refine import CitedRAG, Predict
+    from refine.rag import CitedQA
+    from refine.retrieval import BM25Retriever
+
+    retriever = BM25Retriever.build(corpora.load_corpus("python-docs"))
+    lm = OpenAICompatible(llama_server, "smollm2")
+    rag = CitedRAG(retriever, lm=lm)
+    for question in ("What does the with statement do?", "What is a decorator?", "How do I raise an exception?"):
+        result = rag(question=question)
+        assert result.valid and result.ok and not result.report.invalid and not result.report.uncited, result.answer
+        assert result.usage.calls == 1
+    passages = [hit.passage for hit in retriever.search("What is a generator?", k=3)]
+    prediction = Predict(CitedQA, lm=lm)(passages=passages, question="What is a generator?")
+    report = citations.check(prediction.answer, passages)
+    assert prediction.ok and report.valid and not report.uncited, prediction.answer
+    assert json.loads(prediction.attempts[0].request.constraint.schema)["properties"]["answer"]["type"] == "object"

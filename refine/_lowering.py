@@ -18,6 +18,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
+import citations
 from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Quote, Regex, Seq, Substring
 from refine.errors import ParseError, UnsupportedConstraint, UsageError
 
@@ -26,6 +27,7 @@ __all__ = [
     "SENTENCE_PATTERN",
     "cited_answer_constraint",
     "cited_answer_schema",
+    "cited_object",
     "lower_value",
     "lowering_problem",
     "render_cited",
@@ -179,6 +181,20 @@ def render_cited(obj: Mapping[str, Any] | str) -> str:
                 raise _problem(text, f"has the item {item!r}, not a {{'sentence', 'citations'}} object")
             pieces.append(_cite(item["sentence"], _refs(item["citations"], text), text))
     return " ".join(pieces)
+
+
+def cited_object(answer: str, per: Per = "sentence") -> dict[str, Any]:
+    """``answer`` (``[n]`` prose) as the object :func:`render_cited` reads: how a demonstration's
+    answer is shown to a backend that replies in JSON. Only numbered citations are kept."""
+    claims = citations.parse(answer)
+
+    def numbers(claim: citations.Claim) -> list[int]:
+        return [ref for ref in claim.refs if isinstance(ref, int)]
+
+    sentences = [claim.text.rstrip(".!?… ") for claim in claims]
+    if per == "answer":
+        return {"sentences": sentences, "citations": numbers(claims[-1]) if claims else []}
+    return {"sentences": [{"sentence": s, "citations": numbers(c)} for s, c in zip(sentences, claims, strict=True)]}
 
 
 def lowering_problem(constraint: str | Constraint) -> str | None:
