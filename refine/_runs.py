@@ -279,6 +279,11 @@ def execute(
                 raise
             # A predictor's own checks gave up: report it with the whole run's history.
             raise run.fail(str(exc), exc.failures) from exc
+        except ParseError as exc:
+            # No reply of a call parsed: the error carries every attempt of the run, not the call's only.
+            raise ParseError(
+                str(exc), text=exc.text, field=exc.field, attempts=tuple(run.log), trace=run.trace()
+            ) from exc
     raise RuntimeFailure(
         f"{name} did not settle after {MAX_PASSES} passes: its forward makes different "
         "calls each time it is re-run; make it depend only on its inputs and its predictors' outputs"

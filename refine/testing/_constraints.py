@@ -1,24 +1,13 @@
-"""Hypothesis strategies for property-testing refine programs (needs ``pip install 'refine[testing]'``).
+"""Strategies of what a constraint admits: ``replies(constraint)`` and ``json_values(schema)``.
 
-``replies(constraint)`` draws LM replies that satisfy an output constraint: what a grammar
-backend could produce. Feed them to a :class:`~refine.ScriptedLM` to test that every reply your
-program can receive parses and validates::
-
-    from hypothesis import given
-    from refine import Predict, ScriptedLM
-    from refine.grammar import fields_constraint
-    from refine.testing import replies
-
-    predict = Predict("question -> answer, confidence: float")
-
-    @given(replies(fields_constraint(predict.signature, {"question": "q"})))
-    def test_every_constrained_reply_parses(reply):
-        assert predict(lm=ScriptedLM([reply]), question="q").ok
+What a grammar backend could produce under the constraint, so a property over these replies is a
+property over every reply a constrained model can give.
 """
 
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from hypothesis import strategies as st
@@ -41,6 +30,13 @@ __all__ = ["json_values", "replies"]
 
 def replies(constraint: str | Constraint | None) -> st.SearchStrategy[str]:
     """Strings that satisfy ``constraint`` (any text that is not blank when it is ``None``)."""
+    return _replies(constraint)
+
+
+# Constraints are frozen values: a strategy built once serves every request under an equal one
+# (building a strategy from a citation grammar costs far more than drawing from it).
+@lru_cache(maxsize=512)
+def _replies(constraint: str | Constraint | None) -> st.SearchStrategy[str]:
     if constraint is None:
         return st.from_regex(FREE_TEXT_PATTERN, fullmatch=True)
     if isinstance(constraint, str):
