@@ -14,11 +14,13 @@ and per answer: a repeated word 5-gram, EM and F1 against the gold answers (mark
 citation validity, LM calls. Rows stream to ``--out``; a rerun resumes.
 
     python benchmarks/answer_form.py [--data DIR] [--dataset hotpotqa|nq] [--n 100] [--k 3] [--label NAME]
+                                     [--no-repetition]
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import logging
 import re
@@ -33,7 +35,8 @@ from rich.table import Table
 
 import citations
 import corpora
-from refine import BM25Retriever, CitedRAG, LlamaCpp, RefineError
+from refine import BM25Retriever, CitedRAG, LlamaCpp, RefineError, Suggest, checks
+from refine.constraints import cited_text_pattern
 from refine.metrics import exact_match, token_f1
 
 FUNCTION_WORDS = frozenset(
@@ -128,7 +131,7 @@ FUNCTION_WORDS = frozenset(
 )
 _WORD = re.compile(r"[\w'-]+")
 # The length budget of a sentence in the default citation grammar, less its first characters.
-CAP = 120 - 3
+CAP = inspect.signature(cited_text_pattern).parameters["max_sentence_chars"].default - 3
 
 
 def words(text: str) -> list[str]:
@@ -173,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=100, help="questions (default: %(default)s)")
     parser.add_argument("--k", type=int, default=3, help="passages retrieved (default: %(default)s)")
     parser.add_argument(
+        "--no-repetition", action="store_true", help="add Suggest(checks.no_repetition()): a repeated 5-gram is retried"
+    )
+    parser.add_argument(
         "--label", default="current", help="names this run's rows, e.g. the commit (default: %(default)s)"
     )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/answer_form.jsonl"))
@@ -185,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     data = load(args.dataset, args.data)
     retriever = BM25Retriever.build(data.passages)
     lm = LlamaCpp()
-    rag = CitedRAG(retriever, k=args.k, lm=lm)
+    rules = [Suggest(checks.no_repetition())] if args.no_repetition else []
+    rag = CitedRAG(retriever, k=args.k, lm=lm, assertions=rules)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     done = {}
     if args.out.exists():
