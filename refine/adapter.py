@@ -19,11 +19,11 @@ from refine._lowering import cited_object
 from refine.constraints import Constraint
 from refine.errors import ParseError, SignatureError, UsageError
 from refine.grammar import as_passages, lowers_citations
-from refine.history import Demo
+from refine.history import Demo, RepairDemo
 from refine.lm import Message, render_cited
 from refine.signatures import FieldSpec, Signature
 
-__all__ = ["Format", "format_passages", "parse_reply", "render_messages", "render_value"]
+__all__ = ["Format", "demo_messages", "format_passages", "parse_reply", "render_messages", "render_value", "retry_turn"]
 
 Format = Literal["fields", "json"]
 
@@ -104,6 +104,25 @@ def _jsonable(value: Any) -> Any:
     return pydantic.TypeAdapter(type(value)).dump_python(value, mode="json")
 
 
+def retry_turn(feedback: str) -> Message:
+    """What a retry is told after its rejected reply: the feedback, then to write the reply again."""
+    return Message("user", f"{feedback}\nWrite the whole reply again, fixing this.")
+
+
+def demo_messages(signature: Signature, demo: Demo, format: Format = "fields") -> tuple[Message, ...]:
+    """The turns that show ``demo`` before the real inputs: its inputs, then its outputs.
+
+    A :class:`~refine.history.RepairDemo` recorded in this reply format is shown the way a retry
+    is: its inputs, the failed reply (quoted, not generated here), the feedback, the fixed outputs.
+    Recorded in another format, its failed reply would teach the wrong one: it is shown plain.
+    """
+    user = Message("user", _user_prompt(signature.inputs, demo.values))
+    fixed = Message("assistant", _assistant_reply(signature, demo.values, format))
+    if isinstance(demo, RepairDemo) and demo.format == format:
+        return (user, Message("assistant", demo.reply), retry_turn(demo.feedback), fixed)
+    return (user, fixed)
+
+
 def render_messages(
     signature: Signature, inputs: Mapping[str, Any], demos: Sequence[Demo] = (), *, format: Format = "fields"
 ) -> tuple[Message, ...]:
@@ -122,8 +141,7 @@ def render_messages(
         )
     messages = [Message("system", _system_prompt(signature, format))]
     for demo in demos:
-        messages.append(Message("user", _user_prompt(signature.inputs, demo.values)))
-        messages.append(Message("assistant", _assistant_reply(signature, demo.values, format)))
+        messages.extend(demo_messages(signature, demo, format))
     messages.append(Message("user", _user_prompt(signature.inputs, inputs)))
     return tuple(messages)
 

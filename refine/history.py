@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
+
+from corpora.errors import UsageError
 
 if TYPE_CHECKING:  # annotations only: the LM types import the error tree, which imports Usage
     from refine.lm import LMRequest, LMResponse
@@ -24,6 +26,7 @@ __all__ = [
     "Demo",
     "History",
     "Prediction",
+    "RepairDemo",
     "Rule",
     "Step",
     "Usage",
@@ -219,6 +222,49 @@ class Demo:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Demo) and dict(self.values) == dict(other.values)
+
+
+# The reply formats a demo's failed reply may have been written in (refine.adapter.Format).
+_REPLY_FORMATS = ("fields", "json")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RepairDemo(Demo):
+    """A demo of a fixed reply: ``values`` holds the inputs and the fixed outputs, ``reply`` the
+    failed reply's text, ``feedback`` what the check said about it, ``format`` the reply format
+    the failed reply was written in (``"fields"`` or ``"json"``)."""
+
+    reply: str
+    feedback: str
+    format: Literal["fields", "json"] = "fields"
+
+    def __post_init__(self) -> None:
+        Demo.__post_init__(self)
+        for name in ("reply", "feedback"):
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                raise UsageError(f"RepairDemo {name}={value!r} must be a str (the text the model saw)")
+        if not self.feedback.strip():
+            raise UsageError("RepairDemo feedback='' is empty; a repair demo shows what was wrong with the reply")
+        if self.format not in _REPLY_FORMATS:
+            raise UsageError(f"RepairDemo format={self.format!r} must be one of {', '.join(map(repr, _REPLY_FORMATS))}")
+
+    def as_plain(self) -> Demo:
+        """The same inputs and fixed outputs, as a plain demo."""
+        return Demo(self.values)
+
+    def __hash__(self) -> int:
+        return hash((frozen_key(self.values), self.reply, self.feedback, self.format))
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, RepairDemo)
+            and dict(self.values) == dict(other.values)
+            and (self.reply, self.feedback, self.format) == (other.reply, other.feedback, other.format)
+        )
+
+    def __repr__(self) -> str:
+        return f"RepairDemo(values={dict(self.values)!r}, reply={self.reply[:40]!r}, feedback={self.feedback[:60]!r})"
 
 
 Score = Callable[[Prediction], float]

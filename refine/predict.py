@@ -10,7 +10,7 @@ from typing import Any
 
 from refine._context import resolve_lm
 from refine._options import check_bool, check_int, check_number
-from refine.adapter import Format, parse_reply, render_messages
+from refine.adapter import Format, parse_reply, render_messages, retry_turn
 from refine.assertions import Rule, Suggest, evaluate
 from refine.constraints import Constraint, JsonSchema
 from refine.errors import AssertionFailed, ParseError, UsageError
@@ -47,10 +47,7 @@ def feedback_turns(reply: str, feedback: str) -> tuple[Message, Message]:
     Appending (never editing earlier turns) keeps the prompt a prefix of the retry's prompt, so a
     backend with a prefix cache only evaluates the new tokens.
     """
-    return (
-        Message("assistant", reply, generated=True),
-        Message("user", f"{feedback}\nWrite the whole reply again, fixing this."),
-    )
+    return (Message("assistant", reply, generated=True), retry_turn(feedback))
 
 
 def retry_request(request: LMRequest, attempt: Attempt, number: int) -> LMRequest:

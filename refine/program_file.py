@@ -43,9 +43,8 @@ import pydantic
 
 from corpora import Passage
 from refine.errors import RefineError, UsageError
-from refine.history import Demo
+from refine.history import Demo, RepairDemo
 from refine.module import Module, Program, _walk
-from refine.optimizers._repair import RepairDemo
 from refine.predict import Predict
 from refine.signatures import Signature
 

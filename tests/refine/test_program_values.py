@@ -69,3 +69,16 @@ def test_declared_citations_and_the_check_agree(answer, given_as):
     declared = [v.message for v in validate(Cited(), {"answer": answer}, inputs)]
     check = checks.every_sentence_cited()(Prediction({"answer": answer}, inputs=inputs))
     assert declared == list(check)
+
+
+def test_a_repair_demo_is_shown_the_way_a_retry_is():
+    from refine.history import RepairDemo
+
+    repair = RepairDemo({"question": "Capital of Italy?", "answer": "Rome"}, "The city of Rome", "Use at most 2 words.")
+    lm = ScriptedLM(["Lima"])
+    Predict("question -> answer").with_demos([repair])(lm=lm, question="Capital of Peru?")
+    _, shown, failed, feedback, fixed, asked = lm.requests[0].messages
+    assert "Capital of Italy?" in shown.content
+    assert (failed.role, failed.content, failed.generated) == ("assistant", "The city of Rome", False)
+    assert feedback.content == "Use at most 2 words.\nWrite the whole reply again, fixing this."
+    assert (fixed.role, fixed.content) == ("assistant", "Rome") and "Capital of Peru?" in asked.content
