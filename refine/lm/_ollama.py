@@ -20,7 +20,7 @@ from refine._options import check_number
 from refine.constraints import Constraint, JsonSchema
 from refine.errors import BackendError, BackendUnavailable, ModelNotServed, UsageError
 from refine.lm._cache import ResponseCache, cached_complete, open_cache
-from refine.lm._retry import Fault, Limiter, Outcome, RetryPolicy, call_with_retries
+from refine.lm._retry import Fault, Limiter, Outcome, RetryPolicy, call_with_retries, unavailable
 from refine.lm._support import BACKENDS, refusal, supports
 from refine.lm._types import Closing, LMRequest, LMResponse
 
@@ -277,17 +277,7 @@ class Ollama(Closing):
         return tuple(str(m.model) for m in getattr(listing, "models", ()) if getattr(m, "model", None))
 
     def _unavailable(self, outcome: Outcome) -> BackendUnavailable:
-        fault = outcome.fault
-        return BackendUnavailable(
-            f"Ollama at {self.host} (model {self.model!r}): {fault.reason}, after {outcome.attempts} attempts "
-            f"over {outcome.seconds:.1f}s; {fault.fix}",
-            backend=KIND,
-            host=self.host,
-            model=self.model,
-            status=fault.status,
-            attempts=outcome.attempts,
-            seconds=outcome.seconds,
-        )
+        return unavailable(outcome, backend=KIND, where=f"Ollama at {self.host}", host=self.host, model=self.model)
 
     def close(self) -> None:
         self._client.close()

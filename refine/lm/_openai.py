@@ -24,7 +24,7 @@ from refine._options import check_number
 from refine.constraints import Constraint, JsonSchema
 from refine.errors import BackendError, BackendUnavailable, ModelNotServed, UsageError
 from refine.lm._cache import ResponseCache, cached_complete, open_cache
-from refine.lm._retry import Fault, Limiter, Outcome, RetryPolicy, call_with_retries, retry_after_seconds
+from refine.lm._retry import Fault, Limiter, Outcome, RetryPolicy, call_with_retries, retry_after_seconds, unavailable
 from refine.lm._support import BACKENDS, refusal, supports
 from refine.lm._types import Closing, LMRequest, LMResponse
 
@@ -320,17 +320,7 @@ class OpenAICompatible(Closing):
         )
 
     def _unavailable(self, outcome: Outcome) -> BackendUnavailable:
-        fault = outcome.fault
-        return BackendUnavailable(
-            f"{self.base_url} (model {self.model!r}): {fault.reason}, after {outcome.attempts} attempts "
-            f"over {outcome.seconds:.1f}s; {fault.fix}",
-            backend=KIND,
-            host=self.base_url,
-            model=self.model,
-            status=fault.status,
-            attempts=outcome.attempts,
-            seconds=outcome.seconds,
-        )
+        return unavailable(outcome, backend=KIND, where=self.base_url, host=self.base_url, model=self.model)
 
     def close(self) -> None:
         self._client.close()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from refine._options import check_int, check_number
-from refine.errors import UsageError
+from refine.errors import BackendUnavailable, UsageError
 
 __all__ = [
     "NO_RETRIES",
@@ -28,6 +28,7 @@ __all__ = [
     "backoff",
     "call_with_retries",
     "retry_after_seconds",
+    "unavailable",
 ]
 
 logger = logging.getLogger(__name__)
@@ -113,6 +114,21 @@ class Outcome:
     fault: Fault
     attempts: int
     seconds: float
+
+
+def unavailable(outcome: Outcome, *, backend: str, where: str, host: str, model: str) -> BackendUnavailable:
+    """The error once a remote backend's retries ran out: what failed at ``where``, and the fix."""
+    fault = outcome.fault
+    return BackendUnavailable(
+        f"{where} (model {model!r}): {fault.reason}, after {outcome.attempts} attempts "
+        f"over {outcome.seconds:.1f}s; {fault.fix}",
+        backend=backend,
+        host=host,
+        model=model,
+        status=fault.status,
+        attempts=outcome.attempts,
+        seconds=outcome.seconds,
+    )
 
 
 def call_with_retries(
