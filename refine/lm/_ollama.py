@@ -20,7 +20,16 @@ from refine._options import check_number
 from refine.constraints import Constraint, JsonSchema
 from refine.errors import BackendError, BackendUnavailable, ModelNotServed, UsageError
 from refine.lm._cache import ResponseCache, cached_complete, open_cache
-from refine.lm._retry import Fault, Limiter, Outcome, RetryPolicy, call_with_retries, unavailable
+from refine.lm._retry import (
+    Fault,
+    Limiter,
+    MalformedReply,
+    Outcome,
+    RetryPolicy,
+    call_with_retries,
+    token_count,
+    unavailable,
+)
 from refine.lm._support import BACKENDS, refusal, supports
 from refine.lm._types import Closing, LMRequest, LMResponse
 
@@ -74,19 +83,6 @@ def chat_args(
     return args
 
 
-class MalformedReply(ValueError):
-    """A reply body that is not an Ollama chat reply."""
-
-
-def _count(body: Mapping[str, Any], key: str) -> int:
-    value = body.get(key)
-    if value is None:
-        return 0  # Ollama leaves prompt_eval_count out when the whole prompt came from its cache
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise MalformedReply(f"{key}={value!r} is not a token count")
-    return value
-
-
 def parse_chat(body: object, *, name: str, seconds: float) -> LMResponse:
     """The :class:`LMResponse` in a chat reply ``body`` (a decoded JSON object); MalformedReply if there is none."""
     if not isinstance(body, Mapping):
@@ -99,8 +95,8 @@ def parse_chat(body: object, *, name: str, seconds: float) -> LMResponse:
         raise MalformedReply("the reply is a partial (streamed) one: done=false")
     return LMResponse(
         text=content,
-        prompt_tokens=_count(body, "prompt_eval_count"),
-        completion_tokens=_count(body, "eval_count"),
+        prompt_tokens=token_count(body, "prompt_eval_count"),
+        completion_tokens=token_count(body, "eval_count"),
         seconds=seconds,
         model=name,
         finish_reason="length" if body.get("done_reason") == "length" else "stop",

@@ -24,7 +24,17 @@ from refine._options import check_number
 from refine.constraints import Constraint, JsonSchema
 from refine.errors import BackendError, BackendUnavailable, ModelNotServed, UsageError
 from refine.lm._cache import ResponseCache, cached_complete, open_cache
-from refine.lm._retry import Fault, Limiter, Outcome, RetryPolicy, call_with_retries, retry_after_seconds, unavailable
+from refine.lm._retry import (
+    Fault,
+    Limiter,
+    MalformedReply,
+    Outcome,
+    RetryPolicy,
+    call_with_retries,
+    retry_after_seconds,
+    token_count,
+    unavailable,
+)
 from refine.lm._support import BACKENDS, refusal, supports
 from refine.lm._types import Closing, LMRequest, LMResponse
 
@@ -42,10 +52,6 @@ __all__ = [
 Flavour = Literal["llama-cpp", "vllm", "openai", "plain"]
 FLAVOURS: tuple[str, ...] = get_args(Flavour)
 KIND = "openai"
-
-
-class MalformedReply(ValueError):
-    """A body that is not a chat completion."""
 
 
 def base_url_of(url: str) -> str:
@@ -87,15 +93,6 @@ def chat_payload(request: LMRequest, *, model: str, flavour: Flavour) -> dict[st
     return body
 
 
-def _count(usage: Mapping[str, Any], key: str) -> int:
-    value = usage.get(key, 0)
-    if value is None:
-        return 0
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise MalformedReply(f"usage.{key}={value!r} is not a token count")
-    return value
-
-
 def parse_completion(body: object, *, name: str, seconds: float) -> LMResponse:
     """The :class:`LMResponse` in a chat-completion ``body`` (decoded JSON); MalformedReply if there is none."""
     if not isinstance(body, Mapping):
@@ -111,11 +108,13 @@ def parse_completion(body: object, *, name: str, seconds: float) -> LMResponse:
     if not isinstance(usage, Mapping):
         raise MalformedReply("usage is not an object")
     details = usage.get("prompt_tokens_details") or {}
-    cached = _count(details, "cached_tokens") if isinstance(details, Mapping) else 0
+    cached = 0
+    if isinstance(details, Mapping):
+        cached = token_count(details, "cached_tokens", where="usage.prompt_tokens_details.")
     return LMResponse(
         text=content,
-        prompt_tokens=_count(usage, "prompt_tokens"),
-        completion_tokens=_count(usage, "completion_tokens"),
+        prompt_tokens=token_count(usage, "prompt_tokens", where="usage."),
+        completion_tokens=token_count(usage, "completion_tokens", where="usage."),
         seconds=seconds,
         model=name,
         finish_reason="length" if choices[0].get("finish_reason") == "length" else "stop",

@@ -12,9 +12,9 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from refine._options import check_int, check_number
 from refine.errors import BackendUnavailable, UsageError
@@ -23,11 +23,13 @@ __all__ = [
     "NO_RETRIES",
     "Fault",
     "Limiter",
+    "MalformedReply",
     "Outcome",
     "RetryPolicy",
     "backoff",
     "call_with_retries",
     "retry_after_seconds",
+    "token_count",
     "unavailable",
 ]
 
@@ -114,6 +116,21 @@ class Outcome:
     fault: Fault
     attempts: int
     seconds: float
+
+
+class MalformedReply(ValueError):
+    """A reply body that is not what the server's API returns (retried, as a fault of the server)."""
+
+
+def token_count(body: Mapping[str, Any], key: str, *, where: str = "") -> int:
+    """A token count from a reply body: 0 when absent or null (Ollama leaves ``prompt_eval_count``
+    out when the whole prompt came from its cache), else a non-negative int or MalformedReply."""
+    value = body.get(key)
+    if value is None:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise MalformedReply(f"{where}{key}={value!r} is not a token count")
+    return value
 
 
 def unavailable(outcome: Outcome, *, backend: str, where: str, host: str, model: str) -> BackendUnavailable:
