@@ -16,6 +16,7 @@ from refine.errors import (
     LMError,
     ModelNotFound,
     ParseError,
+    ProgramFileError,
     RefineError,
     RuntimeFailure,
     SignatureError,
@@ -24,7 +25,7 @@ from refine.errors import (
 )
 from refine.evaluation import EvalReport, EvalRow, EvaluationInterrupted, evaluate
 from refine.example import Example
-from refine.history import Attempt, Demo, Prediction, Step, Usage, Violation
+from refine.history import Attempt, Demo, Prediction, RepairDemo, Step, Usage, Violation
 from refine.judge import lm_judge
 from refine.lm import (
     LM,
@@ -45,7 +46,18 @@ from refine.lm import (
     from_spec,
 )
 from refine.module import Module, check
+from refine.optimizers import (
+    BootstrapFewShot,
+    Candidate,
+    Compiled,
+    CompileReport,
+    DemoTrimWarning,
+    ExampleOutcome,
+    LabeledFewShot,
+    RandomSearch,
+)
 from refine.predict import Predict
+from refine.program_file import load_program, save_program
 from refine.rag import CitedAnswer, CitedQA, CitedRAG
 from refine.retrieval import BM25Retriever, Hit
 from refine.rollouts import BestOfN, Refine
@@ -62,22 +74,28 @@ __all__ = [
     "BackendError",
     "BackendUnavailable",
     "BestOfN",
+    "BootstrapFewShot",
     "CacheWarning",
     "CachedLM",
+    "Candidate",
     "Check",
     "Choice",
     "Citations",
     "CitedAnswer",
     "CitedQA",
     "CitedRAG",
+    "CompileReport",
+    "Compiled",
     "Constraint",
     "ContextOverflow",
     "Dataset",
     "Demo",
+    "DemoTrimWarning",
     "EvalReport",
     "EvalRow",
     "EvaluationInterrupted",
     "Example",
+    "ExampleOutcome",
     "FieldSpec",
     "Hit",
     "IndexCorrupt",
@@ -86,6 +104,7 @@ __all__ = [
     "LMError",
     "LMRequest",
     "LMResponse",
+    "LabeledFewShot",
     "LlamaCpp",
     "Message",
     "ModelNotFound",
@@ -98,10 +117,13 @@ __all__ = [
     "ParseError",
     "Predict",
     "Prediction",
+    "ProgramFileError",
     "Quote",
+    "RandomSearch",
     "Refine",
     "RefineError",
     "Regex",
+    "RepairDemo",
     "ResponseCache",
     "RetryPolicy",
     "RuntimeFailure",
@@ -122,6 +144,8 @@ __all__ = [
     "from_spec",
     "lm_judge",
     "load_dataset",
+    "load_program",
     "metrics",
+    "save_program",
     "using",
 ]

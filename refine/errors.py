@@ -5,6 +5,7 @@
     │   ├── CorpusError                   unknown corpus, missing path, malformed data file
     │   ├── SignatureError                a signature that cannot be built
     │   ├── UnsupportedConstraint         a backend cannot enforce a constraint
+    │   ├── ProgramFileError              a saved program file that cannot be read or used
     │   └── ModelNotFound                 the model file is not installed
     │       └── ModelNotServed            a server runs, but does not serve the model named
     └── RuntimeFailure (RuntimeError)     something failed while running
@@ -44,6 +45,7 @@ __all__ = [
     "ModelNotFound",
     "ModelNotServed",
     "ParseError",
+    "ProgramFileError",
     "RefineError",
     "RuntimeFailure",
     "SignatureError",
@@ -58,6 +60,21 @@ class SignatureError(UsageError):
 
 class UnsupportedConstraint(UsageError):
     """A backend was asked to enforce an output constraint it cannot enforce."""
+
+
+class ProgramFileError(UsageError):
+    """A program file that cannot be used: unreadable, not a program file, from a newer format
+    version, damaged, or of another structure than the program it is loaded into.
+
+    A usage error: the fix is always in what is passed (another file, a file saved again, a newer
+    refine, the program the file was saved from), and the CLI reports it as bad input (exit 2).
+    ``path`` is the file; ``predictor`` names the predictor at fault, when one is.
+    """
+
+    def __init__(self, message: str, *, path: str, predictor: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.predictor = predictor
 
 
 class ModelNotFound(UsageError):

@@ -9,7 +9,9 @@ its predictors by name. How a call runs and backtracks is :mod:`refine._runs`.
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from refine._context import resolve_lm
@@ -19,6 +21,7 @@ from refine.errors import UsageError
 from refine.history import Prediction
 from refine.lm import LM
 from refine.predict import Predict
+from refine.program_file import Loader, built_from_json, save_program
 
 __all__ = ["Module", "Program", "as_module", "check"]
 
@@ -141,6 +144,19 @@ class Module:
 
         _walk(self, "", collect, None)
         return found
+
+    def map_predictors(self, replace: Callable[[str, Predict], Predict]) -> Any:
+        """A copy of this module with ``replace(name, predictor)`` in place of each predictor
+        (containers and sub-modules copied only where something changed)."""
+        return _walk(self, "", replace, None)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write every named predictor's signature, demos and settings to ``path`` as versioned JSON."""
+        return save_program(self, path)
+
+    # MyModule.load(path) builds one without arguments and loads the file; program.load(path)
+    # returns a copy of program with the file's demos, instructions and settings.
+    load = Loader(built_from_json)
 
 
 class _OneStep(Module):

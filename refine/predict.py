@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from refine._context import resolve_lm
@@ -17,6 +19,7 @@ from refine.errors import AssertionFailed, ParseError, UsageError
 from refine.grammar import fields_constraint, json_schema
 from refine.history import Attempt, Demo, History, Prediction, Step, Usage, Violation, best_attempt
 from refine.lm import LM, LMRequest, Message
+from refine.program_file import Loader, predictor_from_json, save_program
 from refine.signatures import Signature, as_signature
 from refine.validation import validate
 
@@ -180,6 +183,17 @@ class Predict:
     def named_predictors(self) -> list[tuple[str, Predict]]:
         """A predictor is a one-step program: its only predictor is itself, named ``"self"``."""
         return [("self", self)]
+
+    def map_predictors(self, replace: Callable[[str, Predict], Predict]) -> Predict:
+        """``replace("self", self)``: what a one-step program is with its predictor replaced."""
+        return replace("self", self)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write this predictor's signature, demos and settings to ``path`` as versioned JSON."""
+        return save_program(self, path)
+
+    # Predict.load(path) builds a predictor from the file; predictor.load(path) fills a copy of one.
+    load = Loader(predictor_from_json)
 
     def plan(self, lm: LM, inputs: Mapping[str, Any], *, rollout: int = 0) -> Plan:
         """The first request for ``inputs`` on ``lm`` (pure: no LM is called).

@@ -17,6 +17,8 @@ Demo values are written as JSON per their field's type (passages as :meth:`Passa
 pydantic models as their JSON) and read back through the same types. The file is written to a
 temporary sibling and renamed into place, so an interrupted save leaves the old file whole.
 
+Programs use it as ``program.save(path)``, ``program.load(path)`` (a copy of ``program`` with the
+file's state) and ``Predict.load(path)`` / ``MyModule.load(path)`` (built from the file).
 :func:`load_program` puts what a file holds into a program: an instance (its predictors' demos,
 instructions, field descriptions and settings are replaced; its assertions, LM and everything
 else are kept), the class :class:`~refine.Predict` (a one-step program built from the file), or a
@@ -33,25 +35,30 @@ import json
 import math
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from functools import partial
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pydantic
 
 from corpora import Passage
-from refine.errors import RefineError, UsageError
+from refine.errors import ProgramFileError, RefineError, UsageError
 from refine.history import Demo, RepairDemo
-from refine.module import Module, Program, _walk
-from refine.predict import Predict
 from refine.signatures import Signature
+
+if TYPE_CHECKING:  # the classes that use this module, named in annotations only
+    from refine.predict import Predict
 
 __all__ = [
     "FORMAT",
     "VERSION",
+    "Loader",
     "ProgramFileError",
+    "Saved",
+    "load_predictor",
     "load_program",
     "program_from_json",
     "program_to_json",
@@ -65,19 +72,13 @@ DIGEST = "blake2b-128"
 SETTINGS = ("max_backtracks", "strict", "max_tokens", "temperature", "constrained")
 
 
-class ProgramFileError(UsageError):
-    """A program file that cannot be used: unreadable, not a program file, from a newer format
-    version, damaged, or of another structure than the program it is loaded into.
+class Saved(Protocol):
+    """What can be saved and loaded: a program that lists its predictors and rebuilds itself
+    with each replaced (:class:`~refine.Module` and :class:`~refine.Predict` both)."""
 
-    A usage error: the fix is always in what is passed (another file, a file saved again, a newer
-    refine, the program the file was saved from), and the CLI reports it as bad input (exit 2).
-    ``path`` is the file; ``predictor`` names the predictor at fault, when one is.
-    """
+    def named_predictors(self) -> list[tuple[str, Predict]]: ...
 
-    def __init__(self, message: str, *, path: str, predictor: str | None = None) -> None:
-        super().__init__(message)
-        self.path = path
-        self.predictor = predictor
+    def map_predictors(self, replace: Callable[[str, Predict], Predict]) -> Any: ...
 
 
 def _refine_version() -> str:
@@ -129,13 +130,13 @@ def _demo_json(demo: Demo, where: str) -> dict[str, Any]:
     return entry
 
 
-def _predictors(program: Program) -> list[tuple[str, Predict]]:
-    if not isinstance(program, Module | Predict):
+def _predictors(program: Any) -> list[tuple[str, Predict]]:
+    if not callable(getattr(program, "named_predictors", None)) or isinstance(program, type):
         raise UsageError(f"program={program!r} is not a refine.Module or refine.Predict; save a program")
     return list(program.named_predictors())
 
 
-def program_to_json(program: Program) -> dict[str, Any]:
+def program_to_json(program: Saved) -> dict[str, Any]:
     """The document :func:`save_program` writes (pure: nothing is written)."""
     predictors = []
     for name, predict in _predictors(program):
@@ -158,7 +159,7 @@ def program_to_json(program: Program) -> dict[str, Any]:
     return document
 
 
-def save_program(program: Program, path: str | os.PathLike[str]) -> Path:
+def save_program(program: Saved, path: str | os.PathLike[str]) -> Path:
     """Write ``program``'s predictors to ``path`` as JSON (replacing the file whole); returns the path."""
     target = Path(path)
     if target.is_dir():
@@ -287,65 +288,74 @@ def _fitted(saved: Signature, current: Signature) -> Signature:
     return Signature(instructions=saved.instructions, fields=fields)
 
 
-def _rebuilt(reader: _Reader, name: str, entry: Mapping[str, Any], current: Predict | None) -> Predict:
+def _rebuilt(reader: _Reader, name: str, entry: Mapping[str, Any], current: Predict | type[Predict]) -> Predict:
+    """A predictor from ``entry``: ``current`` (an instance) with what was saved, or built by ``current`` (a class)."""
     saved = reader.signature(entry, name)
-    if current is not None and _structure(saved) != _structure(current.signature):
+    if not isinstance(current, type) and _structure(saved) != _structure(current.signature):
         raise reader.fail(
             f"does not fit the program: predictor {name!r} was saved with signature {saved}, but the program's is "
             f"{current.signature}",
             predictor=name,
             fix="load it into the program it was saved from, or compile this program again",
         )
-    signature = saved if current is None else _fitted(saved, current.signature)
+    signature = saved if isinstance(current, type) else _fitted(saved, current.signature)
     demos = reader.demos(entry, name, signature)
     settings = reader.settings(entry, name)
     try:
-        return Predict(
-            signature,
-            lm=None if current is None else current.lm,
-            demos=demos,
-            assertions=() if current is None else current.assertions,
-            **settings,
-        )
+        if isinstance(current, type):
+            return current(signature, demos=demos, **settings)
+        return type(current)(signature, lm=current.lm, demos=demos, assertions=current.assertions, **settings)
     except UsageError as exc:
         raise reader.fail(
             f"is damaged: predictor {name!r} has settings refine refuses ({exc})", predictor=name
         ) from None
 
 
-def program_from_json(
-    target: Program | type[Module] | type[Predict], document: Any, *, source: str = "<JSON>"
-) -> Program:
-    """What :func:`load_program` does with an already parsed ``document`` (named ``source`` in errors)."""
-    reader = _Reader(source)
-    entries = reader.header(document)
+def _entries(reader: _Reader, document: Any) -> dict[str, Mapping[str, Any]]:
     by_name: dict[str, Mapping[str, Any]] = {}
-    for i, entry in enumerate(entries):
+    for i, entry in enumerate(reader.header(document)):
         name = entry.get("name") if isinstance(entry, dict) else None
         if not isinstance(name, str) or name in by_name:
             raise reader.fail(f"is damaged: predictors[{i}] has no name, or a name used twice ({name!r})")
         by_name[name] = entry
-    if target is Predict:
-        if list(by_name) != ["self"]:
-            raise reader.fail(
-                f"holds a program of predictors {', '.join(by_name) or 'none'}, not one Predict",
-                fix=f"load it into the program it was saved from: load_program({document.get('program')}(...), path)",
-            )
-        return _rebuilt(reader, "self", by_name["self"], None)
+    return by_name
+
+
+def _document(path: str | os.PathLike[str]) -> tuple[str, Any]:
+    """The file at ``path``, parsed as JSON (its name, for errors, and its content)."""
+    source = os.fspath(path)
+    try:
+        data = Path(source).read_bytes()
+    except OSError as exc:
+        raise ProgramFileError(
+            f"cannot read program file '{source}': {exc.strerror or exc}; check the path (it is written by "
+            "program.save(path) or `refine optimize --save PATH`)",
+            path=source,
+        ) from None
+    try:
+        return source, json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise _Reader(source).fail(f"is damaged: not UTF-8 text (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise _Reader(source).fail(
+            f"is damaged: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        ) from None
+    except RecursionError:
+        raise _Reader(source).fail("is damaged: JSON nested too deeply to read") from None
+
+
+def program_from_json(target: Any, document: Any, *, source: str = "<JSON>") -> Any:
+    """What :func:`load_program` does with an already parsed ``document`` (named ``source`` in errors)."""
+    reader = _Reader(source)
+    by_name = _entries(reader, document)
     if isinstance(target, type):
-        if not issubclass(target, Module):
+        loader = next((c.__dict__["load"] for c in target.__mro__ if "load" in c.__dict__), None)
+        if not isinstance(loader, Loader):
             raise UsageError(
                 f"cannot load a program into {target!r}; pass a refine.Module or Predict (class or instance)"
             )
-        cls = target
-        try:
-            target = cls()
-        except TypeError as exc:
-            raise UsageError(
-                f"{cls.__name__}() cannot be built without arguments ({exc}); build the program and load into it: "
-                f"load_program({cls.__name__}(...), path)"
-            ) from None
-    if not isinstance(target, Module | Predict):
+        return loader.from_class(target, document, source)
+    if not callable(getattr(target, "map_predictors", None)):
         raise UsageError(f"cannot load a program into {target!r}; pass a refine.Module or Predict (class or instance)")
     names = [name for name, _ in target.named_predictors()]
     missing = [name for name in names if name not in by_name]
@@ -363,31 +373,59 @@ def program_from_json(
             predictor=which,
             fix="load it into the program it was saved from, or compile this program again",
         )
-    if isinstance(target, Predict):
-        return _rebuilt(reader, "self", by_name["self"], target)
-    return _walk(target, "", lambda name, p: _rebuilt(reader, name, by_name[name], p), None)  # type: ignore[no-any-return]
+    return target.map_predictors(lambda name, p: _rebuilt(reader, name, by_name[name], p))
 
 
-def load_program(target: Program | type[Module] | type[Predict], path: str | os.PathLike[str]) -> Program:
-    """A new program: ``target`` (an instance, ``Predict``, or a Module class built without
+def predictor_from_json(cls: type[Predict], document: Any, source: str = "<JSON>") -> Predict:
+    """A one-step program of class ``cls`` built from ``document`` alone (``Predict.load(path)``)."""
+    reader = _Reader(source)
+    by_name = _entries(reader, document)
+    if list(by_name) != ["self"]:
+        program = document.get("program", "TheProgram")
+        raise reader.fail(
+            f"holds a program of predictors {', '.join(by_name) or 'none'}, not one Predict",
+            fix=f"load it into the program it was saved from: {program}(...).load(path)",
+        )
+    return _rebuilt(reader, "self", by_name["self"], cls)
+
+
+def built_from_json(cls: type[Any], document: Any, source: str = "<JSON>") -> Any:
+    """A program of class ``cls``, built without arguments, with ``document`` loaded into it."""
+    try:
+        program = cls()
+    except TypeError as exc:
+        raise UsageError(
+            f"{cls.__name__}() cannot be built without arguments ({exc}); build the program and load into it: "
+            f"{cls.__name__}(...).load(path)"
+        ) from None
+    return program_from_json(program, document, source=source)
+
+
+def load_program(target: Any, path: str | os.PathLike[str]) -> Any:
+    """A new program: ``target`` (a program, the class ``Predict``, or a Module class built without
     arguments) with what the file at ``path`` holds. ``target`` itself is left as it was."""
-    source = os.fspath(path)
-    try:
-        data = Path(source).read_bytes()
-    except OSError as exc:
-        raise ProgramFileError(
-            f"cannot read program file '{source}': {exc.strerror or exc}; check the path (it is written by "
-            "program.save(path) or `refine optimize --save PATH`)",
-            path=source,
-        ) from None
-    try:
-        document = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise _Reader(source).fail(f"is damaged: not UTF-8 text (byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise _Reader(source).fail(
-            f"is damaged: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
-        ) from None
-    except RecursionError:
-        raise _Reader(source).fail("is damaged: JSON nested too deeply to read") from None
+    source, document = _document(path)
     return program_from_json(target, document, source=source)
+
+
+def load_predictor(cls: type[Predict], path: str | os.PathLike[str]) -> Predict:
+    """A one-step program built from the file at ``path`` alone."""
+    source, document = _document(path)
+    return predictor_from_json(cls, document, source)
+
+
+class Loader:
+    """The ``load`` method of programs: ``Cls.load(path)`` builds one from the file (as
+    ``from_class`` says), ``program.load(path)`` returns a copy of ``program`` with the file's state."""
+
+    def __init__(self, from_class: Callable[[type[Any], Any, str], Any]) -> None:
+        self.from_class = from_class
+
+    def __get__(self, instance: Any, owner: type[Any]) -> Callable[[str | os.PathLike[str]], Any]:
+        if instance is None:
+            return partial(self._load_class, owner)
+        return partial(load_program, instance)
+
+    def _load_class(self, owner: type[Any], path: str | os.PathLike[str]) -> Any:
+        source, document = _document(path)
+        return self.from_class(owner, document, source)

@@ -14,7 +14,7 @@ from refine.example import Example
 from refine.history import Demo
 from refine.lm import LM
 from refine.metrics import gold_answers
-from refine.module import Module, Program, _walk
+from refine.module import Module, Program
 from refine.optimizers._budget import context_window, fit_demos, token_counter
 from refine.predict import Predict
 
@@ -43,9 +43,7 @@ def training_set(examples: Iterable[Example] | Dataset, name: str = "trainset") 
 
 def apply_demos(program: Program, demos: Mapping[str, Sequence[Demo]]) -> Program:
     """A new program whose predictors have ``demos[name]`` (the input program is untouched)."""
-    if isinstance(program, Predict):
-        return program.with_demos(list(demos.get("self", ())))
-    return _walk(program, "", lambda name, p: p.with_demos(list(demos.get(name, ()))), None)  # type: ignore[no-any-return]
+    return program.map_predictors(lambda name, p: p.with_demos(list(demos.get(name, ()))))  # type: ignore[no-any-return]
 
 
 def labeled_demo(name: str, predict: Predict, example: Example) -> Demo | str:

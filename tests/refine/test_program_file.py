@@ -157,9 +157,35 @@ def test_a_module_class_that_needs_arguments_says_how_to_load(tmp_path: Path):
 
     path = save_program(Needs(1), tmp_path / "p.json")
     with pytest.raises(
-        ValueError, match=r"Needs\(\) cannot be built without arguments .*load_program\(Needs\(\.\.\.\), path\)"
+        ValueError, match=r"Needs\(\) cannot be built without arguments .*Needs\(\.\.\.\)\.load\(path\)"
     ):
         load_program(Needs, path)
+    assert Needs(2).load(path).predict.signature == Needs(1).predict.signature
+
+
+def test_programs_save_and_load_themselves(tmp_path: Path):
+    """program.save(path); Predict.load(path) and MyModule.load(path) build; program.load(path) fills a copy."""
+    demo = Demo({"question": "q", "query": "x"})
+    taught = TwoStep().map_predictors(lambda name, p: p.with_demos([demo]) if name == "search" else p)
+    assert taught.save(tmp_path / "two.json") == tmp_path / "two.json"
+    assert TwoStep.load(tmp_path / "two.json").search.demos == (demo,)
+    fresh = TwoStep()
+    assert fresh.load(tmp_path / "two.json").search.demos == (demo,) and fresh.search.demos == ()
+    predict = Predict("question -> answer").with_demos([Demo({"question": "q", "answer": "a"})])
+    predict.save(tmp_path / "one.json")
+    built = Predict.load(tmp_path / "one.json")
+    assert built.signature == predict.signature and built.demos == predict.demos
+    assert Predict("question -> answer").load(tmp_path / "one.json").demos == predict.demos
+    with pytest.raises(ProgramFileError, match=r"not one Predict; load it into the program .*TwoStep\(\.\.\.\)\.load"):
+        Predict.load(tmp_path / "two.json")
+    with pytest.raises(ValueError, match=r"cannot load a program into <class 'int'>"):
+        load_program(int, tmp_path / "one.json")
+
+
+def test_program_file_error_is_a_usage_error_in_the_one_tree():
+    from refine import errors
+
+    assert issubclass(errors.ProgramFileError, errors.UsageError) and errors.ProgramFileError is ProgramFileError
 
 
 names = st.sampled_from(["question", "context", "answer", "notes", "score"])
