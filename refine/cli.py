@@ -1,7 +1,9 @@
-"""The ``refine`` command: ``refine ask QUESTION``, ``refine index PATH --out DIR`` and
-``refine eval --data PATH --out FILE``.
+"""The ``refine`` command: ``refine ask QUESTION``, ``refine index PATH --out DIR``,
+``refine eval --data PATH --out FILE`` and ``refine optimize --train PATH --save FILE`` (whose
+file ``ask`` and ``eval`` take as ``--program FILE``).
 
-Exit status: 0 an answer with valid citations (or an index written, or an evaluation finished),
+Exit status: 0 an answer with valid citations (or an index written, an evaluation finished, a
+program compiled and saved),
 1 an answer without any,
 2 bad input (the fix is in the command line or its files), 3 a failure while running (a damaged
 index, a model that failed), 130 interrupted, 141 the reader of the output went away (a closed
@@ -33,6 +35,7 @@ from refine.datasets import FORMATS, load_dataset
 from refine.errors import ContextOverflow, CorpusError, RefineError, UsageError
 from refine.evaluation import EvaluationInterrupted, evaluate
 from refine.lm import LM, LlamaCpp, from_spec, parse_spec
+from refine.optimizers._command import OPTIMIZERS, make_optimizer, optimize_command, with_program
 from refine.rag import CitedAnswer, CitedQA, CitedRAG, ExtractiveQA
 from refine.retrieval import BM25Retriever
 from refine.retrieval._store import MANIFEST
@@ -179,7 +182,7 @@ def _ask(args: argparse.Namespace, lm: LM | None, out: TextIO) -> int:
         parse_spec(args.lm)  # a bad --lm is reported before the corpus is read
     signature = ExtractiveQA if args.mode == "extractive" else CitedQA
     # Checks k and the corpus before the model loads.
-    rag = CitedRAG(open_retriever(args.corpus), k=args.k, signature=signature)
+    rag = with_program(CitedRAG(open_retriever(args.corpus), k=args.k, signature=signature), args.program)
     backend = lm or _backend(args)
     try:
         result = rag(question=args.question, lm=backend)
@@ -228,7 +231,7 @@ def _eval(args: argparse.Namespace, lm: LM | None, out: TextIO) -> int:
         raise UsageError(
             f"--data {args.data} holds no passages to retrieve from; pass --corpus with the corpus to search"
         )
-    rag = CitedRAG(retriever, k=_at_least("-k", args.k))
+    rag = with_program(CitedRAG(retriever, k=_at_least("-k", args.k)), args.program)
     scores: dict[str, metrics.Metric] = {name: m for name, m in EVAL_METRICS.items() if name != args.metric}
     scores["answer_in_cited"] = metrics.answer_in_cited
     if all("gold_ids" in example for example in data.examples):
@@ -261,6 +264,45 @@ def _eval(args: argparse.Namespace, lm: LM | None, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _check_save(path: Path) -> None:
+    """The common mistakes with --save, before a compile that may take an hour."""
+    if path.is_dir():
+        raise UsageError(f"--save {path} is a folder; pass a file path such as {path / 'program.json'}")
+    if not path.parent.is_dir():
+        raise UsageError(f"--save {path}: folder '{path.parent}' does not exist; create it or pass another --save")
+
+
+def _optimize(args: argparse.Namespace, lm: LM | None, out: TextIO) -> int:
+    if args.lm is not None:
+        parse_spec(args.lm)  # a bad --lm is reported before the data is read
+    limit = None if args.limit is None else _at_least("--limit", args.limit)
+    _check_save(Path(args.save))
+    optimizer = make_optimizer(
+        args.optimizer,
+        metric=args.metric,
+        threshold=args.threshold,
+        demos=_at_least("--demos", args.demos, 0),
+        repair_demos=_at_least("--repair-demos", args.repair_demos, 0),
+        candidates=_at_least("--candidates", args.candidates),
+        threads=_at_least("--threads", args.threads),
+        progress=not args.no_progress,
+    )
+    result = optimize_command(
+        train=args.train,
+        save=args.save,
+        optimizer=optimizer,
+        lm=lm or _backend(args),
+        format=args.format,
+        limit=limit,
+        k=_at_least("-k", args.k),
+        seed=args.seed,
+    )
+    console = Console(file=out, width=None if out.isatty() else 120)
+    console.print(result.compiled.report.table())
+    out.write(f"saved to {result.saved}; use it with: refine ask QUESTION --program {result.saved}\n")
+    return EXIT_OK
+
+
 def _index(args: argparse.Namespace, out: TextIO) -> int:
     if args.path in corpora.corpus_names():  # with the words the corpus protects from stopword removal
         retriever = BM25Retriever.shipped(args.path)
@@ -272,6 +314,13 @@ def _index(args: argparse.Namespace, out: TextIO) -> int:
 
 
 LM_HELP = "a backend: llamacpp[:PATH.gguf], ollama:MODEL[@HOST] or openai:MODEL@URL (default: the embedded model)"
+
+
+def _add_backend(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--lm", default=None, help=LM_HELP)
+    command.add_argument("--model", default=None, help="a .gguf model file (default: the embedded SmolLM2-135M)")
+    command.add_argument("--n-ctx", type=int, default=8192, help="the model's context window (default: %(default)s)")
+    command.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -296,6 +345,7 @@ def _parser() -> argparse.ArgumentParser:
         default="cited",
         help="cited: sentences that cite passages; extractive: a verbatim quote of one passage (default: %(default)s)",
     )
+    ask.add_argument("--program", default=None, help="a program file written by `refine optimize --save`")
     ask.add_argument("--lm", default=None, help=LM_HELP)
     ask.add_argument("--model", default=None, help="a .gguf model file (default: the embedded SmolLM2-135M)")
     ask.add_argument(
@@ -318,10 +368,36 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("-k", type=int, default=3, help="passages to retrieve (default: %(default)s)")
     run.add_argument("--corpus", default=None, help="retrieve from this corpus instead of the data's own passages")
-    run.add_argument("--lm", default=None, help=LM_HELP)
-    run.add_argument("--model", default=None, help="a .gguf model file (default: the embedded SmolLM2-135M)")
-    run.add_argument("--n-ctx", type=int, default=8192, help="the model's context window (default: %(default)s)")
-    run.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    run.add_argument("--program", default=None, help="a program file written by `refine optimize --save`")
+    _add_backend(run)
+    opt = commands.add_parser(
+        "optimize",
+        help="compile cited answers on training questions into demos, and save the program",
+        epilog="exit status: 0 compiled and saved, 2 bad input, 3 a failure while running, 130 interrupted",
+    )
+    opt.add_argument("--train", required=True, help="a HotpotQA, NQ-open or JSON-lines data file to learn from")
+    opt.add_argument("--format", choices=FORMATS, default=None, help="the data's format (default: told from the file)")
+    opt.add_argument("--save", required=True, help="the program file to write (JSON)")
+    opt.add_argument("--optimizer", choices=OPTIMIZERS, default="bootstrap", help="(default: %(default)s)")
+    opt.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="learn from the first N questions (random-search scores candidates on the next N)",
+    )
+    opt.add_argument("--metric", choices=("em", "f1", "cited"), default="f1", help="(default: %(default)s)")
+    opt.add_argument(
+        "--threshold", type=float, default=None, help="the metric value a trace must reach (default: em 1, f1 0.5)"
+    )
+    opt.add_argument("--demos", type=int, default=4, help="demos per predictor (default: %(default)s)")
+    opt.add_argument(
+        "--repair-demos", type=int, default=0, help="of them, demos of a failed reply and its fix (default: 0)"
+    )
+    opt.add_argument("--candidates", type=int, default=4, help="random-search candidates (default: %(default)s)")
+    opt.add_argument("--threads", type=int, default=1, help="random-search: questions at a time (default: 1)")
+    opt.add_argument("-k", type=int, default=3, help="passages to retrieve (default: %(default)s)")
+    opt.add_argument("--seed", type=int, default=0, help="the seed of every random choice (default: %(default)s)")
+    _add_backend(opt)
     index = commands.add_parser("index", help="build a BM25 index of a corpus and save it")
     index.add_argument("path", help="a .jsonl file, a folder of .txt/.md files, or a shipped corpus name")
     index.add_argument("--out", required=True, help="the folder to write the index to")
@@ -340,6 +416,8 @@ def main(argv: Sequence[str] | None = None, *, lm: LM | None = None, out: TextIO
             status = _ask(args, lm, out)
         elif args.command == "eval":
             status = _eval(args, lm, out)
+        elif args.command == "optimize":
+            status = _optimize(args, lm, out)
         else:
             status = _index(args, out)
         out.flush()  # here, so that a closed pipe is reported below and not at exit

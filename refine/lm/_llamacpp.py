@@ -134,6 +134,11 @@ class LlamaCpp(Closing):
         return f"llama-cpp:{self._path.name}"
 
     @property
+    def n_ctx(self) -> int:
+        """The context window in tokens: the prompt and the reply together fit in it."""
+        return self._n_ctx
+
+    @property
     def cache_identity(self) -> str:
         return f"{self.name}?n_ctx={self._n_ctx}&reproducible={self._reproducible}"
 

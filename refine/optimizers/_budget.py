@@ -47,9 +47,15 @@ class DemoTrimWarning(UserWarning):
     """Demos were dropped so that a predictor's prompt fits the context window."""
 
 
+def _backend_attribute(lm: LM | None, name: str) -> Any:
+    """``lm``'s attribute ``name``, or that of the backend it wraps (a CachedLM's ``lm``)."""
+    found = getattr(lm, name, None)
+    return found if found is not None else getattr(getattr(lm, "lm", None), name, None)
+
+
 def token_counter(lm: LM | None) -> TokenCounter:
     """``lm.count_tokens`` when the backend has its own tokenizer, else tiktoken's ``cl100k_base``."""
-    count = getattr(lm, "count_tokens", None)
+    count = _backend_attribute(lm, "count_tokens")
     if callable(count):
         return lambda text: int(count(text))
     return corpora.count_tokens
@@ -59,7 +65,7 @@ def context_window(lm: LM | None, explicit: int | None) -> int:
     """``explicit``, else the backend's ``n_ctx`` when it says one, else :data:`DEFAULT_CONTEXT_WINDOW`."""
     if explicit is not None:
         return explicit
-    n_ctx = getattr(lm, "n_ctx", None)
+    n_ctx = _backend_attribute(lm, "n_ctx")
     return n_ctx if isinstance(n_ctx, int) and not isinstance(n_ctx, bool) else DEFAULT_CONTEXT_WINDOW
 
 

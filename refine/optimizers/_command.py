@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar, cast
 
 from refine.datasets import FORMATS, Format, load_dataset
 from refine.errors import UsageError
+from refine.example import Example
 from refine.lm import LM
-from refine.metrics import Metric, cited, em, f1
+from refine.metrics import Metric, cited, em, f1, gold_answers, normalize_answer
 from refine.module import Program
 from refine.optimizers._fewshot import BootstrapFewShot, LabeledFewShot
 from refine.optimizers._report import Compiled
@@ -25,7 +28,15 @@ from refine.program_file import load_program, save_program
 from refine.rag import CitedRAG
 from refine.retrieval import BM25Retriever
 
-__all__ = ["METRICS", "OPTIMIZERS", "OptimizeResult", "make_optimizer", "optimize_command", "with_program"]
+__all__ = [
+    "METRICS",
+    "OPTIMIZERS",
+    "OptimizeResult",
+    "cited_labels",
+    "make_optimizer",
+    "optimize_command",
+    "with_program",
+]
 
 OPTIMIZERS = ("bootstrap", "random-search", "labeled")
 METRICS: dict[str, Metric] = {"em": em, "f1": f1, "cited": cited}
@@ -76,6 +87,34 @@ def make_optimizer(
     raise UsageError(f"--optimizer {name!r} is not one of {', '.join(OPTIMIZERS)}")
 
 
+def cited_labels(retriever: BM25Retriever, examples: Sequence[Example], k: int) -> tuple[Example, ...]:
+    """``examples`` as labelled demos of cited answers: each with the ``k`` passages the program
+    would retrieve and ``answer`` its gold answer citing the first of them that holds it
+    (``"Seine [2]."``). An example none of whose passages holds a gold answer keeps no ``answer``,
+    so LabeledFewShot reports it as not kept: a demo must never cite a passage that lacks its claim."""
+    labelled = []
+    for example in examples:
+        passages = [hit.passage for hit in retriever.search(example["question"], k=k)]
+        golds = gold_answers(example)
+        texts = [f" {normalize_answer(p.text)} " for p in passages]  # padded: whole words only
+        found = next(
+            (
+                (gold, i)
+                for gold in golds
+                if normalize_answer(gold)
+                for i, text in enumerate(texts, 1)
+                if f" {normalize_answer(gold)} " in text
+            ),
+            None,
+        )
+        values = {name: example[name] for name in example if name not in {"answer", "answers"}}
+        values["passages"] = passages
+        if found is not None:
+            values["answer"] = f"{found[0].rstrip('.')} [{found[1]}]."
+        labelled.append(Example(id=example.id, **values).with_inputs("question"))
+    return tuple(labelled)
+
+
 @dataclass(frozen=True, slots=True)
 class OptimizeResult:
     compiled: Compiled
@@ -105,7 +144,10 @@ def optimize_command(
     dataset = load_dataset(train, format=format, limit=None if limit is None else 2 * limit)
     examples = dataset.examples
     training = examples[:limit] if limit is not None else examples
-    program = CitedRAG(BM25Retriever.build(dataset.passages), k=k)
+    retriever = BM25Retriever.build(dataset.passages)
+    program = CitedRAG(retriever, k=k)
+    if isinstance(optimizer, LabeledFewShot):
+        training = cited_labels(retriever, training, k)
     if isinstance(optimizer, RandomSearch):
         validation = examples[len(training) :] or training
         compiled = optimizer.optimize(program, training, valset=validation, lm=lm, seed=seed)
@@ -115,6 +157,9 @@ def optimize_command(
     return OptimizeResult(compiled, path, time.perf_counter() - started)
 
 
-def with_program(program: Program, path: str | os.PathLike[str] | None) -> Program:
+P = TypeVar("P", bound=Program)
+
+
+def with_program(program: P, path: str | os.PathLike[str] | None) -> P:
     """``program`` with what ``--program PATH`` holds loaded into it (as it is without the flag)."""
-    return program if path is None else load_program(program, path)
+    return program if path is None else cast(P, load_program(program, path))

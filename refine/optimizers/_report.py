@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+
+from rich.table import Table
 
 from refine.history import Usage
 from refine.module import Program
@@ -79,6 +82,38 @@ class CompileReport:
     @property
     def rejected(self) -> tuple[ExampleOutcome, ...]:
         return tuple(o for o in self.outcomes if not o.kept)
+
+    def table(self) -> Table:
+        """The summary as a rich table (``refine optimize`` prints it): what was kept, why the rest
+        was not (the commonest reasons), the demos each predictor got, the candidates' scores."""
+        table = Table(
+            title=f"{self.optimizer.split('(')[0]}: kept {len(self.kept)} of {len(self.outcomes)} examples",
+            title_justify="left",
+        )
+        table.add_column("", style="bold")
+        table.add_column("value")
+        table.add_row("optimizer", self.optimizer)
+        for name, count in self.demos.items():
+            extra = [f"{self.repairs[name]} repair"] if self.repairs.get(name) else []
+            extra += [f"{self.trimmed[name]} trimmed to fit the context"] if self.trimmed.get(name) else []
+            table.add_row(f"demos {name}", f"{count}" + (f"  ({', '.join(extra)})" if extra else ""))
+        reasons = Counter(o.reason for o in self.rejected)
+        for reason, count in reasons.most_common(5):
+            table.add_row(f"not kept ({count})", reason)
+        if len(reasons) > 5:
+            table.add_row(
+                "not kept", f"... and {sum(reasons.values()) - sum(n for _, n in reasons.most_common(5))} more"
+            )
+        for candidate in self.candidates:
+            low, high = candidate.interval
+            mark = "  <- best" if candidate.index == self.best else ""
+            table.add_row(
+                f"candidate {candidate.index} ({candidate.kind})",
+                f"{candidate.score:.3f}  [{low:.3f}, {high:.3f}]{mark}",
+            )
+        table.add_row("LM calls", f"{self.usage.calls}")
+        table.add_row("seconds", f"{self.seconds:.1f}")
+        return table
 
     def __repr__(self) -> str:
         demos = ", ".join(f"{name}={n}" for name, n in self.demos.items())

@@ -184,6 +184,23 @@ def test_demos_are_trimmed_to_fit_the_context_window_with_a_warning():
     assert len(compiled.program.demos) == 2 and compiled.report.trimmed == {"self": 4}
 
 
+def test_the_window_and_tokenizer_are_the_backends_own_even_behind_a_cache(tmp_path):
+    from refine import CachedLM
+    from refine.optimizers._budget import context_window, token_counter
+
+    class Small(ScriptedLM):
+        n_ctx = 1200
+
+        def count_tokens(self, text: str) -> int:
+            return len(text)  # one token per character: far more than tiktoken counts
+
+    lm = CachedLM(Small([]), tmp_path / "cache.db")
+    assert context_window(lm, None) == 1200 and context_window(lm, 99) == 99
+    assert token_counter(lm)("abcd") == 4
+    assert context_window(ScriptedLM([]), None) == 8192
+    lm.close()
+
+
 def test_random_search_scores_every_candidate_and_keeps_the_best():
     def reply(request):
         return "a" + request.messages[-1].content.removeprefix("Question: q").rstrip("?")

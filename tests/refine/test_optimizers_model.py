@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,33 @@ def test_bootstrap_on_the_embedded_model_keeps_its_own_passing_traces(embedded_l
     assert loaded.demos == compiled.program.demos
     answer = loaded(question="What is the capital of Italy?", lm=embedded_lm)
     assert answer.answer.strip()
+    assert embedded_lm.n_ctx >= 256  # the window trimming reads, the model's own
+
+
+@pytest.mark.data
+def test_refine_optimize_then_ask_with_the_program_on_real_hotpotqa(embedded_lm, tmp_path: Path):
+    import io
+
+    import corpora
+    from refine.cli import main
+
+    shared = corpora.shared_data_dir()
+    if shared is None:
+        pytest.skip("no shared data folder: set REFINE_DATA or run from a checkout next to ../shared/data")
+    saved = tmp_path / "program.json"
+    out = io.StringIO()
+    train = str(shared / "hotpotqa" / "dev397.jsonl")
+    argv = ["optimize", "--train", train, "--limit", "5", "--save", str(saved), "--optimizer", "labeled"]
+    assert main([*argv, "--no-progress"], lm=embedded_lm, out=out) == 0
+    # Labelled demos cite the retrieved passage that holds the gold answer; not every question has one.
+    assert "LabeledFewShot: kept " in out.getvalue()
+    demos = json.loads(saved.read_text())["predictors"][0]["demos"]
+    assert demos
+    for demo in demos:
+        answer, marker = demo["values"]["answer"].rsplit(" [", 1)
+        cited = demo["values"]["passages"][int(marker.rstrip("].")) - 1]
+        assert answer.lower() in cited["text"].lower()
+    rows = tmp_path / "rows.jsonl"
+    argv = ["eval", "--data", train, "--limit", "1", "--out", str(rows), "--program", str(saved), "--no-progress"]
+    assert main(argv, lm=embedded_lm, out=io.StringIO()) == 0
+    assert len(rows.read_text().splitlines()) == 2
