@@ -106,7 +106,7 @@ def test_feedback_for_edge_cases(five: list[Passage]) -> None:
     )
     long = "word " * 30 + "end."
     assert '("word word word' in check(long, five).feedback()
-    assert "...\")" in check(long, five).feedback()
+    assert '...")' in check(long, five).feedback()
 
 
 def test_valid_requires_at_least_one_citation(five: list[Passage]) -> None:
