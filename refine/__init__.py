@@ -2,7 +2,13 @@
 
 Every claim cites the passages it came from, the citations are checked, and an answer that
 breaks a rule is retried with feedback.
+
+``import refine`` stays cheap: :class:`BM25Retriever`, which stands on bm25s, numpy and scipy,
+is imported when first asked for (PEP 562), and the backends, progress bars and tables import
+httpx, numpy and rich when they are used.
 """
+
+import typing as _typing
 
 from refine import checks, metrics
 from refine._context import using
@@ -59,9 +65,12 @@ from refine.optimizers import (
 from refine.predict import Predict
 from refine.program_file import load_program, save_program
 from refine.rag import CitedAnswer, CitedQA, CitedRAG
-from refine.retrieval import BM25Retriever, Hit
+from refine.retrieval import Hit
 from refine.rollouts import BestOfN, Refine
 from refine.signatures import Citations, FieldSpec, InputField, OutputField, Signature
+
+if _typing.TYPE_CHECKING:
+    from refine.retrieval import BM25Retriever
 
 __version__ = "0.1.0"
 
@@ -149,3 +158,19 @@ __all__ = [
     "save_program",
     "using",
 ]
+
+
+# Type checkers read the import of BM25Retriever above instead, so to them a misspelt name is
+# still an error rather than an `object` from this hook.
+if not _typing.TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        if name == "BM25Retriever":
+            from refine.retrieval import BM25Retriever  # heavy: bm25s, numpy, scipy
+
+            return BM25Retriever
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -6,7 +6,6 @@ import logging
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -19,25 +18,17 @@ from refine._options import check_bool, check_int
 from refine.errors import IndexCorrupt, RuntimeFailure, UsageError
 from refine.retrieval._blocks import ScoreGuard
 from refine.retrieval._cache import cache_folder, cache_root, index_source
+from refine.retrieval._hit import Hit
 from refine.retrieval._progress import build_progress, wants_progress
 from refine.retrieval._store import read_index, write_index
 from refine.retrieval._tokens import QueryEncoder, TokenConfig, make_tokenizer, named_stopwords
 
-__all__ = ["BM25Retriever", "Hit"]
+__all__ = ["BM25Retriever"]
 
 logger = logging.getLogger(__name__)
 
 # Passages tokenized per progress step.
 _CHUNK = 1_000
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One search result: a passage, its BM25 score, and its 1-based rank (1 is the best)."""
-
-    passage: Passage
-    score: float
-    rank: int
 
 
 def _document_text(passage: Passage) -> str:
