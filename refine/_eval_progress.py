@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from typing import TYPE_CHECKING
 
 from refine._eval_rows import EvalRow
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 __all__ = ["ProgressBar", "progress_bar"]
 
@@ -61,6 +54,17 @@ def progress_bar(enabled: bool, metric: str, *, total: int, rows: Iterable[EvalR
     if not enabled:
         yield ProgressBar(metric, rows)
         return
+    # rich is imported when a bar is drawn, so `import refine` stays cheap (issue 17).
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     columns = (
         TextColumn("[bold]evaluate"),
         BarColumn(),

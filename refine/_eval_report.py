@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-
-import numpy as np
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from refine._eval_rows import EvalRow
 from refine.history import Usage
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 __all__ = ["EvalReport", "RuleStats", "bootstrap_interval"]
 
@@ -22,6 +23,8 @@ def bootstrap_interval(
     values: Sequence[float], *, seed: int, level: float = 0.95, resamples: int = RESAMPLES
 ) -> tuple[float, float]:
     """The percentile bootstrap interval of the mean of ``values``, reproducible from ``seed``."""
+    import numpy as np  # imported when a report is made, so `import refine` stays cheap (issue 17)
+
     data = np.asarray(values, dtype=float)
     if data.size == 0:
         return (0.0, 0.0)
@@ -129,6 +132,8 @@ class EvalReport:
 
     def table(self) -> Table:
         """The summary as a rich table (the CLI prints it)."""
+        from rich.table import Table  # imported when a table is drawn, so `import refine` stays cheap
+
         low, high = self.interval
         table = Table(title=f"{self.program}: {len(self.rows)} rows", show_header=True, title_justify="left")
         table.add_column("", style="bold")

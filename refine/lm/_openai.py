@@ -16,9 +16,7 @@ import time
 import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, get_args
-
-import httpx
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from refine._options import check_number
 from refine.constraints import Constraint, JsonSchema
@@ -37,6 +35,9 @@ from refine.lm._retry import (
 )
 from refine.lm._support import BACKENDS, refusal, supports
 from refine.lm._types import Closing, LMRequest, LMResponse
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "Flavour",
@@ -185,6 +186,8 @@ class OpenAICompatible(Closing):
         self._flavour: Flavour | None = None if flavour == "auto" else flavour
         self._flavour_lock = threading.Lock()
         self._limiter = Limiter(max_concurrency)
+        import httpx  # imported when a backend is built, so `import refine` stays cheap (issue 17)
+
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(
             base_url=self.base_url + "/",
@@ -266,6 +269,8 @@ class OpenAICompatible(Closing):
         )
 
     def _request(self, method: str, path: str, payload: Mapping[str, Any] | None) -> object:
+        import httpx  # loaded already: __init__ built the client with it
+
         with self._limiter:
             try:
                 reply = self._client.request(method, path, json=payload)

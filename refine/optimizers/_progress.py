@@ -5,9 +5,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
 __all__ = ["Advance", "progress_bar"]
 
 # advance(steps, status): move the bar on by ``steps`` and show ``status`` beside it.
@@ -19,6 +16,10 @@ def progress_bar(enabled: bool, what: str, total: int) -> Iterator[Advance]:
     if not enabled:
         yield lambda steps, status: None
         return
+    # rich is imported when a bar is drawn, so `import refine` stays cheap (issue 17).
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     columns = (
         TextColumn(f"[bold]{what}"),
         BarColumn(),

@@ -6,11 +6,13 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from refine.history import Usage
 from refine.module import Program
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 __all__ = ["Candidate", "CompileReport", "Compiled", "ExampleOutcome"]
 
@@ -86,6 +88,8 @@ class CompileReport:
     def table(self) -> Table:
         """The summary as a rich table (``refine optimize`` prints it): what was kept, why the rest
         was not (the commonest reasons), the demos each predictor got, the candidates' scores."""
+        from rich.table import Table  # imported when a table is drawn, so `import refine` stays cheap
+
         table = Table(
             title=f"{self.optimizer.split('(')[0]}: kept {len(self.kept)} of {len(self.outcomes)} examples",
             title_justify="left",
