@@ -21,24 +21,24 @@ import textwrap
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any, TextIO
 
 import citations
 import corpora
 from corpora import count_tokens
 from corpora._loaders import FOLDER_SUFFIXES
 from corpora._text import encoding_problem
-from refine import metrics
+from refine import metrics, retrieval
 from refine.datasets import FORMATS, load_dataset
 from refine.errors import ContextOverflow, CorpusError, RefineError, UsageError
 from refine.evaluation import EvaluationInterrupted, evaluate
 from refine.lm import LM, LlamaCpp, from_spec, parse_spec
 from refine.optimizers._command import OPTIMIZERS, make_optimizer, optimize_command, with_program
 from refine.rag import CitedAnswer, CitedQA, CitedRAG, ExtractiveQA
-from refine.retrieval import BM25Retriever
-from refine.retrieval._store import MANIFEST
+from refine.retrieval._damage import MANIFEST
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["main", "open_retriever"]
 
@@ -58,11 +58,11 @@ _EPILOG = (
 )
 
 
-def open_retriever(corpus: str) -> BM25Retriever:
+def open_retriever(corpus: str) -> retrieval.BM25Retriever:
     """A retriever for a shipped corpus name, a saved index folder, or a corpus file or folder."""
     path = Path(corpus)
     if path.is_dir() and (path / MANIFEST).exists():
-        return BM25Retriever.load(path)
+        return retrieval.BM25Retriever.load(path)
     if path.is_dir() and not _has_documents(path):
         holds = "is empty" if not any(path.iterdir()) else "holds no .txt or .md files"
         raise CorpusError(
@@ -70,8 +70,8 @@ def open_retriever(corpus: str) -> BM25Retriever:
             "your .txt/.md files, a .jsonl file, or an index written by `refine index PATH --out DIR`"
         )
     if corpus in corpora.corpus_names():
-        return BM25Retriever.shipped(corpus)  # built once, then loaded from the user cache
-    return BM25Retriever.build(corpora.load_corpus(corpus))
+        return retrieval.BM25Retriever.shipped(corpus)  # built once, then loaded from the user cache
+    return retrieval.BM25Retriever.build(corpora.load_corpus(corpus))
 
 
 def _backend(args: argparse.Namespace) -> LM:
@@ -226,7 +226,7 @@ def _eval(args: argparse.Namespace, lm: LM | None, out: TextIO) -> int:
     if args.corpus is not None:
         retriever = open_retriever(args.corpus)
     elif data.passages:
-        retriever = BM25Retriever.build(data.passages)
+        retriever = retrieval.BM25Retriever.build(data.passages)
     else:
         raise UsageError(
             f"--data {args.data} holds no passages to retrieve from; pass --corpus with the corpus to search"
@@ -239,7 +239,7 @@ def _eval(args: argparse.Namespace, lm: LM | None, out: TextIO) -> int:
     scores["support_precision"] = metrics.support_precision()
     scores["support_recall"] = metrics.support_recall()
     backend = lm or _backend(args)
-    console = Console(file=out, width=None if out.isatty() else 120)  # a file or pipe gets whole lines
+    console = _console(out)
     try:
         report = evaluate(
             rag,
@@ -262,6 +262,14 @@ def _eval(args: argparse.Namespace, lm: LM | None, out: TextIO) -> int:
         return EXIT_INTERRUPTED
     console.print(report.table())
     return EXIT_OK
+
+
+def _console(out: TextIO) -> Console:
+    """A rich console on ``out``; a file or pipe gets whole lines. rich is imported here, when a
+    table is printed, so ``refine --help`` and a bad command line stay quick."""
+    from rich.console import Console
+
+    return Console(file=out, width=None if out.isatty() else 120)
 
 
 def _check_save(path: Path) -> None:
@@ -297,7 +305,7 @@ def _optimize(args: argparse.Namespace, lm: LM | None, out: TextIO) -> int:
         k=_at_least("-k", args.k),
         seed=args.seed,
     )
-    console = Console(file=out, width=None if out.isatty() else 120)
+    console = _console(out)
     console.print(result.compiled.report.table())
     out.write(f"saved to {result.saved}; use it with: refine ask QUESTION --program {result.saved}\n")
     return EXIT_OK
@@ -305,9 +313,9 @@ def _optimize(args: argparse.Namespace, lm: LM | None, out: TextIO) -> int:
 
 def _index(args: argparse.Namespace, out: TextIO) -> int:
     if args.path in corpora.corpus_names():  # with the words the corpus protects from stopword removal
-        retriever = BM25Retriever.shipped(args.path)
+        retriever = retrieval.BM25Retriever.shipped(args.path)
     else:
-        retriever = BM25Retriever.build(corpora.load_corpus(args.path))
+        retriever = retrieval.BM25Retriever.build(corpora.load_corpus(args.path))
     retriever.save(args.out)
     out.write(f"indexed {len(retriever)} passages from {args.path} into {args.out}\n")
     return EXIT_OK

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar, cast
 
+from refine import retrieval
 from refine.datasets import FORMATS, Format, load_dataset
 from refine.errors import UsageError
 from refine.example import Example
@@ -26,7 +27,6 @@ from refine.optimizers._report import Compiled
 from refine.optimizers._search import RandomSearch
 from refine.program_file import load_program, save_program
 from refine.rag import CitedRAG
-from refine.retrieval import BM25Retriever
 
 __all__ = [
     "METRICS",
@@ -87,7 +87,7 @@ def make_optimizer(
     raise UsageError(f"--optimizer {name!r} is not one of {', '.join(OPTIMIZERS)}")
 
 
-def cited_labels(retriever: BM25Retriever, examples: Sequence[Example], k: int) -> tuple[Example, ...]:
+def cited_labels(retriever: retrieval.BM25Retriever, examples: Sequence[Example], k: int) -> tuple[Example, ...]:
     """``examples`` as labelled demos of cited answers: each with the ``k`` passages the program
     would retrieve and ``answer`` its gold answer citing the first of them that holds it
     (``"Seine [2]."``). An example none of whose passages holds a gold answer keeps no ``answer``,
@@ -144,7 +144,7 @@ def optimize_command(
     dataset = load_dataset(train, format=format, limit=None if limit is None else 2 * limit)
     examples = dataset.examples
     training = examples[:limit] if limit is not None else examples
-    retriever = BM25Retriever.build(dataset.passages)
+    retriever = retrieval.BM25Retriever.build(dataset.passages)
     program = CitedRAG(retriever, k=k)
     if isinstance(optimizer, LabeledFewShot):
         training = cited_labels(retriever, training, k)
