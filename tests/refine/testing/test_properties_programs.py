@@ -1,10 +1,13 @@
 """refine's own programs, property-tested with refine.testing (the toolkit dogfooded).
 
-CitedRAG, the assertion engine and backtracking, the reply parser and the citation verifier.
-(Save/load of programs does not exist yet, so it has no property here.)
+CitedRAG, the assertion engine and backtracking, the reply parser, the citation verifier, and
+save/load of programs.
 """
 
 from __future__ import annotations
+
+import tempfile
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,6 +18,7 @@ from refine import (
     Assert,
     Citations,
     CitedRAG,
+    Demo,
     Module,
     ParseError,
     Predict,
@@ -140,3 +144,27 @@ def test_the_verifier_accepts_exactly_the_markers_in_range(passages, numbers):
     assert sorted(item.marker.ref for item in report.invalid) == sorted(
         n for n in numbers if n >= 0 and not 1 <= n <= len(passages)
     )
+
+
+SAVED = (RAG.predict.signature, "question -> answer", "question, context -> answer, notes: list[str], score: int")
+
+
+@PROGRAM
+@given(st.sampled_from(SAVED), st.data())
+def test_a_program_saved_with_demos_it_made_loads_the_same(signature, data):
+    """Demos made of drawn inputs and the outputs a valid reply parses to survive save and load."""
+    predict = Predict(signature)
+    demos = []
+    for _ in range(data.draw(st.integers(0, 3), label="demos")):
+        inputs = data.draw(inputs_for(signature, adversarial=True), label="inputs")
+        reply = data.draw(replies_for(signature, inputs, kind="valid"), label="reply")
+        outcome = outcome_of(predict, inputs, lm=ScriptedLM([reply]))
+        if isinstance(outcome, Prediction):
+            demos.append(Demo({**inputs, **outcome.outputs}))
+    taught = predict.with_demos(demos)
+    with tempfile.TemporaryDirectory() as folder:
+        path = taught.save(Path(folder) / "program.json")
+        loaded = Predict.load(path)
+        again = predict.load(path)
+    assert loaded.demos == again.demos == taught.demos
+    assert loaded.signature == taught.signature
