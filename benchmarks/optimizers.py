@@ -13,10 +13,11 @@ Reported per mode: EM, F1, citations valid, support precision/recall, the share 
 whose first attempt passed every rule, retries per question, LM calls and prompt tokens per
 question, seconds per question, compile seconds, demos (repair demos) and traces kept.
 
-Until refine.adapter.render_messages renders repair demos (see refine.optimizers._repair), this
-benchmark renders them through refine.optimizers.render_messages in its own process, and says so.
+Labelled demos cite the retrieved passage that holds the gold answer (what ``refine optimize
+--optimizer labeled`` does); a repair demo is shown as a retry is (the failed reply, the feedback,
+the fixed reply).
 
-    flock /tmp/refine-model.lock python benchmarks/optimizers.py [--data hotpotqa|nq] [--n-train 30] [--n-eval 30]
+    flock /tmp/refine-model.lock python benchmarks/optimizers.py [--data hotpotqa|nq] [--n-train 100] [--n-eval 100]
 """
 
 from __future__ import annotations
@@ -34,13 +35,10 @@ from rich.console import Console
 from rich.table import Table
 
 import citations
-import refine.predict
 from refine import (
     BM25Retriever,
     CitedRAG,
     LlamaCpp,
-    Predict,
-    ScriptedLM,
     Suggest,
     checks,
     evaluate,
@@ -49,7 +47,7 @@ from refine import (
 )
 from refine.module import Program
 from refine.optimizers import BootstrapFewShot, DemoTrimWarning, LabeledFewShot, RandomSearch, RepairDemo
-from refine.optimizers import render_messages as render_with_repairs
+from refine.optimizers._command import cited_labels
 from refine.optimizers._fewshot import TeacherRuns
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -57,19 +55,12 @@ FILES = {"hotpotqa": DATA / "hotpotqa" / "dev397.jsonl", "nq": DATA / "nq_open" 
 RESULTS = Path(__file__).resolve().parent / "results" / "optimizers.jsonl"
 
 
-def repairs_wired() -> bool:
-    """Whether Predict already renders a repair demo as a retry (the adapter hook is in)."""
-    demo = RepairDemo({"question": "q", "answer": "a"}, "FAILED-REPLY", "feedback")
-    plan = Predict("question -> answer").with_demos([demo]).plan(ScriptedLM([], supports=()), {"question": "x"})
-    return any(m.content == "FAILED-REPLY" for m in plan.request.messages)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", choices=sorted(FILES), default="hotpotqa")
-    parser.add_argument("--n-train", type=int, default=30)
-    parser.add_argument("--n-eval", type=int, default=30)
-    parser.add_argument("--n-val", type=int, default=10)
+    parser.add_argument("--n-train", type=int, default=100)
+    parser.add_argument("--n-eval", type=int, default=100)
+    parser.add_argument("--n-val", type=int, default=20)
     parser.add_argument("--k", type=int, default=3)
     parser.add_argument("--backtracks", type=int, default=2)
     parser.add_argument("--demos", type=int, default=2)
@@ -77,9 +68,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", default="uncompiled,labeled,bootstrap,bootstrap+repair,random-search")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    wired = repairs_wired()
-    if not wired:
-        refine.predict.render_messages = render_with_repairs  # type: ignore[attr-defined]
     total = args.n_train + args.n_eval + args.n_val
     dataset = load_dataset(FILES[args.data], limit=total)
     train = dataset.examples[: args.n_train]
@@ -87,14 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     val = dataset.examples[args.n_train + args.n_eval :]
     lm = LlamaCpp()
     supported = Suggest(checks.citations_supported(citations.LexicalChecker()))
-    program = CitedRAG(
-        BM25Retriever.build(dataset.passages), k=args.k, assertions=[supported], max_backtracks=args.backtracks
-    )
+    retriever = BM25Retriever.build(dataset.passages)
+    program = CitedRAG(retriever, k=args.k, assertions=[supported], max_backtracks=args.backtracks)
     metric = metrics.f1
     runs: TeacherRuns = {}
     boot = dict(max_bootstrapped_demos=args.demos, max_labeled_demos=0, threshold=0.5, progress=False)
     rows: list[dict[str, Any]] = []
-    console = Console(stderr=True)
+    console = Console(stderr=True, width=240)
     for mode in args.modes.split(","):
         started = time.perf_counter()
         report = None
@@ -104,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             if mode == "uncompiled":
                 pass
             elif mode == "labeled":
-                result = LabeledFewShot(args.demos).optimize(program, train)
+                result = LabeledFewShot(args.demos).optimize(program, cited_labels(retriever, train, args.k))
                 compiled, report = result.program, result.report
             elif mode in ("bootstrap", "bootstrap+repair"):
                 repair = args.demos if mode == "bootstrap+repair" else 0
@@ -155,7 +142,6 @@ def main(argv: list[str] | None = None) -> int:
             "traces_kept": None if report is None else len(report.kept),
             "trimmed": [str(w.message) for w in caught],
             "candidates": None if report is None else [(c.kind, c.score) for c in report.candidates],
-            "repairs_rendered": "adapter" if wired else "benchmark patch",
             "reasons": None if report is None else [o.reason for o in report.outcomes],
         }
         rows.append(row)
