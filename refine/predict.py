@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 from refine._context import resolve_lm
 from refine._options import check_bool, check_int, check_number
+from refine._window import DemoTrimWarning, counter_of, message_tokens, reserved, window_of
 from refine.adapter import Format, parse_reply, render_messages, retry_turn
 from refine.assertions import Rule, Suggest, evaluate
 from refine.constraints import Constraint, JsonSchema
@@ -217,13 +219,36 @@ class Predict:
                 # Not JsonSchema.of, which sorts keys: a grammar writes properties in schema order,
                 # and a sentence must come before the citations that close it.
                 fmt, constraint = "json", JsonSchema(json.dumps(schema, ensure_ascii=False))
-        messages = render_messages(self.signature, inputs, self.demos, format=fmt)
+        messages = render_messages(self.signature, inputs, self._fitting_demos(lm, inputs, fmt), format=fmt)
         request = LMRequest(messages, constraint=constraint, temperature=self.temperature, max_tokens=self.max_tokens)
         if rollout:
             request = request.with_sampling(
                 temperature=max(self.temperature, RETRY_TEMPERATURE), seed=rollout * ROLLOUT_SEED_STRIDE
             )
         return Plan(request, fmt)
+
+    def _fitting_demos(self, lm: LM, inputs: Mapping[str, Any], fmt: Format) -> tuple[Demo, ...]:
+        """The demos that fit ``lm``'s context window beside these inputs, the reply and every
+        retry: all of them, unless the backend tells its window and tokenizer and they do not fit
+        (then the last ones are dropped, with a DemoTrimWarning), so demos never overflow a call."""
+        if not self.demos:
+            return self.demos
+        window, count = window_of(lm), counter_of(lm)
+        if window is None or count is None:
+            return self.demos
+        room = window - reserved(self.max_tokens, self.max_backtracks)
+        kept = self.demos
+        while kept and message_tokens(render_messages(self.signature, inputs, kept, format=fmt), count) > room:
+            kept = kept[:-1]
+        if len(kept) < len(self.demos):
+            warnings.warn(
+                f"{self!r}: kept {len(kept)} of {len(self.demos)} demos so that the prompt for these inputs fits "
+                f"the context window of {window} tokens with max_tokens={self.max_tokens} and "
+                f"max_backtracks={self.max_backtracks} retries; give fewer or shorter passages, or a larger n_ctx",
+                DemoTrimWarning,
+                stacklevel=4,
+            )
+        return kept
 
     def check(self, outputs: Mapping[str, Any], inputs: Mapping[str, Any]) -> tuple[Violation, ...]:
         """Every check ``outputs`` fail: the signature's declared rules, then the assertions."""

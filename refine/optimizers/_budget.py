@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import corpora
+from refine._window import DemoTrimWarning, TokenCounter, counter_of, message_tokens, reserved, window_of
 from refine.adapter import Format
 from refine.history import Demo
-from refine.lm import LM, Message
+from refine.lm import LM
 from refine.optimizers._repair import demo_messages, render_messages
 from refine.predict import Predict
 
@@ -33,44 +34,18 @@ logger = logging.getLogger(__name__)
 
 # LlamaCpp's default n_ctx, for backends that do not say theirs.
 DEFAULT_CONTEXT_WINDOW = 8192
-# Chat-template tokens around each message (role markers, end of turn), counted generously.
-_PER_MESSAGE = 8
-# What a feedback turn costs beyond its reply: the feedback lines and "Write the whole reply again".
-_FEEDBACK_TOKENS = 160
-# Room kept free: tokenizers differ (tiktoken is not the backend's), and LlamaCpp keeps a slack too.
-_SLACK = 64
-
-TokenCounter = Callable[[str], int]
-
-
-class DemoTrimWarning(UserWarning):
-    """Demos were dropped so that a predictor's prompt fits the context window."""
-
-
-def _backend_attribute(lm: LM | None, name: str) -> Any:
-    """``lm``'s attribute ``name``, or that of the backend it wraps (a CachedLM's ``lm``)."""
-    found = getattr(lm, name, None)
-    return found if found is not None else getattr(getattr(lm, "lm", None), name, None)
 
 
 def token_counter(lm: LM | None) -> TokenCounter:
     """``lm.count_tokens`` when the backend has its own tokenizer, else tiktoken's ``cl100k_base``."""
-    count = _backend_attribute(lm, "count_tokens")
-    if callable(count):
-        return lambda text: int(count(text))
-    return corpora.count_tokens
+    return counter_of(lm) or corpora.count_tokens
 
 
 def context_window(lm: LM | None, explicit: int | None) -> int:
     """``explicit``, else the backend's ``n_ctx`` when it says one, else :data:`DEFAULT_CONTEXT_WINDOW`."""
     if explicit is not None:
         return explicit
-    n_ctx = _backend_attribute(lm, "n_ctx")
-    return n_ctx if isinstance(n_ctx, int) and not isinstance(n_ctx, bool) else DEFAULT_CONTEXT_WINDOW
-
-
-def _tokens(messages: Iterable[Message], count: TokenCounter) -> int:
-    return sum(count(m.content) + _PER_MESSAGE for m in messages)
+    return window_of(lm) or DEFAULT_CONTEXT_WINDOW
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,13 +75,12 @@ def fit_demos(
     names = [f.name for f in signature.inputs]
     given = [*inputs, *(d.values for d in demos)]
     samples = [{n: values[n] for n in names} for values in given if all(n in values for n in names)]
-    base = max((_tokens(render_messages(signature, s, (), format=format), count) for s in samples), default=0)
-    retries = predict.max_backtracks * (predict.max_tokens + _FEEDBACK_TOKENS + 2 * _PER_MESSAGE)
-    budget = window - base - predict.max_tokens - retries - _SLACK
+    base = max((message_tokens(render_messages(signature, s, (), format=format), count) for s in samples), default=0)
+    budget = window - base - reserved(predict.max_tokens, predict.max_backtracks)
     kept: list[Demo] = []
     used = 0
     for demo in demos:
-        cost = _tokens(demo_messages(signature, demo, format), count)
+        cost = message_tokens(demo_messages(signature, demo, format), count)
         if used + cost > budget:
             break
         kept.append(demo)

@@ -201,6 +201,32 @@ def test_the_window_and_tokenizer_are_the_backends_own_even_behind_a_cache(tmp_p
     lm.close()
 
 
+class Windowed(ScriptedLM):
+    """A scripted backend that tells its window and counts a token per word."""
+
+    def __init__(self, replies, n_ctx: int) -> None:
+        super().__init__(replies)
+        self.n_ctx = n_ctx
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+
+def test_a_call_drops_the_demos_that_do_not_fit_the_backends_window_never_overflowing():
+    demos = [Demo({"question": f"q{i} " + "word " * 100, "answer": "a"}) for i in range(5)]
+    program = Predict("question -> answer", max_tokens=16, max_backtracks=0).with_demos(demos)
+    roomy = Windowed(["Answer: a"], n_ctx=4096)
+    program(question="q?", lm=roomy)  # everything fits: no warning (warnings are errors here)
+    assert sum("word word" in m.content for m in roomy.requests[0].messages) == 5
+    tight = Windowed(["Answer: a"], n_ctx=400)
+    with pytest.warns(DemoTrimWarning, match=r"kept 2 of 5 demos so that the prompt for these inputs fits .* 400"):
+        program(question="q?", lm=tight)
+    assert sum("word word" in m.content for m in tight.requests[0].messages) == 2
+    untold = ScriptedLM(["Answer: a"])  # a backend that says no window is sent every demo
+    program(question="q?", lm=untold)
+    assert sum("word word" in m.content for m in untold.requests[0].messages) == 5
+
+
 def test_random_search_scores_every_candidate_and_keeps_the_best():
     def reply(request):
         return "a" + request.messages[-1].content.removeprefix("Question: q").rstrip("?")
