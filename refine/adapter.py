@@ -6,6 +6,7 @@ then the inputs) so that everything a later retry appends leaves it intact as a 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,6 +19,7 @@ from corpora._text import encoding_problem
 from refine._lowering import cited_object
 from refine.constraints import Constraint
 from refine.errors import ParseError, SignatureError, UsageError
+from refine.fields import adapter_for
 from refine.grammar import as_passages, lowers_citations
 from refine.history import Demo, RepairDemo
 from refine.lm import Message, render_cited
@@ -51,7 +53,9 @@ def render_value(value: Any) -> str:
         return str(value)
 
 
+@functools.lru_cache(maxsize=512)
 def _system_prompt(signature: Signature, format: Format) -> str:
+    # Depends on the signature alone, and a program renders it on every call: built once each.
     parts = [signature.instructions] if signature.instructions else []
     if format == "json":
         keys = ", ".join(f"{f.name!r} ({_json_description(f)})" for f in signature.outputs)
@@ -101,7 +105,7 @@ def _json_value(spec: FieldSpec, value: Any) -> Any:
 
 
 def _jsonable(value: Any) -> Any:
-    return pydantic.TypeAdapter(type(value)).dump_python(value, mode="json")
+    return adapter_for(type(value)).dump_python(value, mode="json")
 
 
 def retry_turn(feedback: str) -> Message:
@@ -151,7 +155,7 @@ def _convert(spec: FieldSpec, raw: str, text: str) -> Any:
     if spec.type is str or spec.extractive:
         # An extractive "quote [n]" is bounded by its grammar and checked in validation.
         return raw
-    adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(spec.type)
+    adapter = adapter_for(spec.type)
     try:
         if spec.base_type is str:
             return adapter.validate_python(raw)  # a constrained str (length, pattern): never JSON
@@ -187,7 +191,7 @@ def _parse_json(signature: Signature, text: str) -> dict[str, Any]:
             except ParseError as exc:
                 raise ParseError(f"field {spec.name!r}: {exc}", text=text, field=spec.name) from None
         try:
-            values[spec.name] = pydantic.TypeAdapter(spec.type).validate_python(value)
+            values[spec.name] = adapter_for(spec.type).validate_python(value)
         except pydantic.ValidationError as exc:
             raise ParseError(
                 f"field {spec.name!r} should be {spec.type_name}, got {data[spec.name]!r:.60}: {_first_error(exc)}",

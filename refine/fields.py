@@ -6,6 +6,7 @@ from JSON equals the original even when its nested models are new classes.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import types
@@ -20,9 +21,23 @@ import pydantic_core
 from refine._schema_types import canonical_schema
 from refine.errors import SignatureError
 
-__all__ = ["Citations", "FieldKind", "FieldSpec", "InputField", "OutputField", "type_name"]
+__all__ = ["Citations", "FieldKind", "FieldSpec", "InputField", "OutputField", "adapter_for", "type_name"]
 
 FieldKind = Literal["input", "output"]
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_adapter(tp: Any) -> pydantic.TypeAdapter[Any]:
+    return pydantic.TypeAdapter(tp)
+
+
+def adapter_for(tp: Any) -> pydantic.TypeAdapter[Any]:
+    """pydantic's TypeAdapter of ``tp``, built once per type: building one costs more than
+    validating a value with it, and every reply is validated with the same few."""
+    try:
+        return _cached_adapter(tp)
+    except TypeError:  # an unhashable annotation (a Field with a list default): built each time
+        return pydantic.TypeAdapter(tp)
 
 
 @dataclass(frozen=True, slots=True)
