@@ -418,7 +418,6 @@ def main(argv: Sequence[str] | None = None, *, lm: LM | None = None, out: TextIO
     out = out or sys.stdout
     level = logging.INFO if args.verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(name)s: %(message)s")
-    logging.getLogger("bm25s").setLevel(level)  # bm25s sets itself to DEBUG on import
     try:
         if args.command == "ask":
             status = _ask(args, lm, out)

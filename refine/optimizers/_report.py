@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
     from rich.table import Table
 
 __all__ = ["Candidate", "CompileReport", "Compiled", "ExampleOutcome"]
+
+_METRIC_VALUE = re.compile(r"(\bmetric \w+)=\S+ does not reach")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +104,8 @@ class CompileReport:
             extra = [f"{self.repairs[name]} repair"] if self.repairs.get(name) else []
             extra += [f"{self.trimmed[name]} trimmed to fit the context"] if self.trimmed.get(name) else []
             table.add_row(f"demos {name}", f"{count}" + (f"  ({', '.join(extra)})" if extra else ""))
-        reasons = Counter(o.reason for o in self.rejected)
+        # "metric f1=0.148 does not reach ..." and "metric f1=0 ..." are one reason, counted together.
+        reasons = Counter(_METRIC_VALUE.sub(r"\1 below", o.reason) for o in self.rejected)
         for reason, count in reasons.most_common(5):
             table.add_row(f"not kept ({count})", reason)
         if len(reasons) > 5:

@@ -23,6 +23,9 @@ from refine.retrieval._progress import build_progress, wants_progress
 from refine.retrieval._store import read_index, write_index
 from refine.retrieval._tokens import QueryEncoder, TokenConfig, make_tokenizer, named_stopwords
 
+# bm25s sets its logger to DEBUG when imported; a library's logger follows the application's level.
+logging.getLogger("bm25s").setLevel(logging.NOTSET)
+
 __all__ = ["BM25Retriever"]
 
 logger = logging.getLogger(__name__)
