@@ -108,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
                     max_labeled_demos=0,
                     progress=False,
                 )
-                result = search.optimize(program, train, valset=val, lm=lm, runs=runs)
+                # Its labelled candidate needs cited answers, as LabeledFewShot does.
+                result = search.optimize(program, cited_labels(retriever, train, args.k), valset=val, lm=lm, runs=runs)
                 compiled, report = result.program, result.report
             else:
                 parser.error(f"unknown mode {mode!r}")

@@ -88,30 +88,30 @@ def make_optimizer(
 
 
 def cited_labels(retriever: retrieval.BM25Retriever, examples: Sequence[Example], k: int) -> tuple[Example, ...]:
-    """``examples`` as labelled demos of cited answers: each with the ``k`` passages the program
-    would retrieve and ``answer`` its gold answer citing the first of them that holds it
-    (``"Seine [2]."``). An example none of whose passages holds a gold answer keeps no ``answer``,
-    so LabeledFewShot reports it as not kept: a demo must never cite a passage that lacks its claim."""
+    """``examples`` ready to be labelled demos of cited answers: each gets the ``k`` passages the
+    program would retrieve and ``answer``, its gold answer citing the first of them that holds it
+    (``"Seine [2]."``); the gold ``answers`` stay for the metrics. An example none of whose passages
+    holds a gold answer is left as it was, without passages, so it makes no labelled demo: a demo
+    must never cite a passage that lacks its claim."""
     labelled = []
     for example in examples:
         passages = [hit.passage for hit in retriever.search(example["question"], k=k)]
-        golds = gold_answers(example)
         texts = [f" {normalize_answer(p.text)} " for p in passages]  # padded: whole words only
         found = next(
             (
                 (gold, i)
-                for gold in golds
+                for gold in gold_answers(example)
                 if normalize_answer(gold)
                 for i, text in enumerate(texts, 1)
                 if f" {normalize_answer(gold)} " in text
             ),
             None,
         )
-        values = {name: example[name] for name in example if name not in {"answer", "answers"}}
-        values["passages"] = passages
-        if found is not None:
-            values["answer"] = f"{found[0].rstrip('.')} [{found[1]}]."
-        labelled.append(Example(id=example.id, **values).with_inputs("question"))
+        if found is None:
+            labelled.append(example)
+            continue
+        answer = f"{found[0].rstrip('.')} [{found[1]}]."
+        labelled.append(example.with_values(passages=passages, answer=answer))
     return tuple(labelled)
 
 
@@ -146,8 +146,8 @@ def optimize_command(
     training = examples[:limit] if limit is not None else examples
     retriever = retrieval.BM25Retriever.build(dataset.passages)
     program = CitedRAG(retriever, k=k)
-    if isinstance(optimizer, LabeledFewShot):
-        training = cited_labels(retriever, training, k)
+    # Labelled demos (LabeledFewShot's, RandomSearch's labelled candidate) need cited answers.
+    training = cited_labels(retriever, training, k)
     if isinstance(optimizer, RandomSearch):
         validation = examples[len(training) :] or training
         compiled = optimizer.optimize(program, training, valset=validation, lm=lm, seed=seed)
