@@ -10,7 +10,7 @@ httpx, numpy and rich when they are used.
 
 import typing as _typing
 
-from refine import checks, metrics
+from refine import checks, metrics, retrieval
 from refine._context import using
 from refine.assertions import Assert, Check, Suggest
 from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Quote, Regex, Seq, Substring
@@ -166,9 +166,7 @@ if not _typing.TYPE_CHECKING:
 
     def __getattr__(name: str) -> object:
         if name == "BM25Retriever":
-            from refine.retrieval import BM25Retriever  # heavy: bm25s, numpy, scipy
-
-            return BM25Retriever
+            return retrieval.BM25Retriever  # refine.retrieval imports it (bm25s, numpy, scipy) on first use
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
