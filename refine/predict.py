@@ -219,7 +219,7 @@ class Predict:
                 # Not JsonSchema.of, which sorts keys: a grammar writes properties in schema order,
                 # and a sentence must come before the citations that close it.
                 fmt, constraint = "json", JsonSchema(json.dumps(schema, ensure_ascii=False))
-        messages = render_messages(self.signature, inputs, self._fitting_demos(lm, inputs, fmt), format=fmt)
+        messages = self._fitting_messages(lm, inputs, fmt)
         request = LMRequest(messages, constraint=constraint, temperature=self.temperature, max_tokens=self.max_tokens)
         if rollout:
             request = request.with_sampling(
@@ -227,19 +227,19 @@ class Predict:
             )
         return Plan(request, fmt)
 
-    def _fitting_demos(self, lm: LM, inputs: Mapping[str, Any], fmt: Format) -> tuple[Demo, ...]:
-        """The demos that fit ``lm``'s context window beside these inputs, the reply and every
-        retry: all of them, unless the backend tells its window and tokenizer and they do not fit
-        (then the last ones are dropped, with a DemoTrimWarning), so demos never overflow a call."""
-        if not self.demos:
-            return self.demos
+    def _fitting_messages(self, lm: LM, inputs: Mapping[str, Any], fmt: Format) -> tuple[Message, ...]:
+        """The prompt with the demos that fit ``lm``'s context window beside these inputs, the reply
+        and every retry: all of them, unless the backend tells its window and tokenizer and they do
+        not fit (then the last ones are dropped, with a DemoTrimWarning), so demos never overflow a call."""
+        messages = render_messages(self.signature, inputs, self.demos, format=fmt)
         window, count = window_of(lm), counter_of(lm)
-        if window is None or count is None:
-            return self.demos
+        if not self.demos or window is None or count is None:
+            return messages
         room = window - reserved(self.max_tokens, self.max_backtracks)
         kept = self.demos
-        while kept and message_tokens(render_messages(self.signature, inputs, kept, format=fmt), count) > room:
+        while kept and message_tokens(messages, count) > room:
             kept = kept[:-1]
+            messages = render_messages(self.signature, inputs, kept, format=fmt)
         if len(kept) < len(self.demos):
             warnings.warn(
                 f"{self!r}: kept {len(kept)} of {len(self.demos)} demos so that the prompt for these inputs fits "
@@ -248,7 +248,7 @@ class Predict:
                 DemoTrimWarning,
                 stacklevel=4,
             )
-        return kept
+        return messages
 
     def check(self, outputs: Mapping[str, Any], inputs: Mapping[str, Any]) -> tuple[Violation, ...]:
         """Every check ``outputs`` fail: the signature's declared rules, then the assertions."""
