@@ -8,6 +8,8 @@ never installed by this script; without it, a note says it was skipped).
 
     python benchmarks/import_time.py [--runs 7]
 
+:func:`run` returns the same medians as rows, for ``python -m benchmarks``.
+
 The refine timed is this checkout's: its root goes first on ``PYTHONPATH``.
 """
 
@@ -21,6 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,24 +40,57 @@ def wall_seconds(code: str, env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
+DSPY_MISSING = "dspy not installed: pip install -e '.[bench]'"
+
+
+def measure(runs: int) -> dict[str, list[float]]:
+    """Wall seconds of each command, ``runs`` alternating fresh interpreters each, after one untimed
+    warm-up; ``import dspy`` is timed only when dspy is importable."""
+    env = _environment()
+    commands = {"python -c pass": "pass", "import refine": "import refine"}
+    if importlib.util.find_spec("dspy") is not None:
+        commands["import dspy"] = "import dspy"
+    for code in commands.values():
+        wall_seconds(code, env)  # once untimed, so every timed run finds the files in the page cache
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, code in commands.items():
+            times[name].append(wall_seconds(code, env))
+    return times
+
+
+def run(*, quick: bool = False) -> list[dict[str, Any]]:
+    """One row per command: its median, and for ``import refine`` its ratio to ``import dspy``
+    (None without dspy). ``quick`` times 3 runs each instead of 7."""
+    runs = 3 if quick else 7
+    times = measure(runs)
+    if "import dspy" not in times:
+        print(DSPY_MISSING)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    dspy = medians.get("import dspy")
+    return [
+        {
+            "benchmark": "import",
+            "command": name,
+            "runs": runs,
+            "median_s": median,
+            "min_s": min(times[name]),
+            "max_s": max(times[name]),
+            "ratio_vs_dspy": median / dspy if dspy is not None and name == "import refine" else None,
+        }
+        for name, median in medians.items()
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="fresh interpreters per command (default 7)")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error(f"--runs {args.runs} must be at least 1")
-    env = _environment()
-    commands = {"python -c pass": "pass", "import refine": "import refine"}
-    if importlib.util.find_spec("dspy") is not None:
-        commands["import dspy"] = "import dspy"
-    else:
+    if importlib.util.find_spec("dspy") is None:
         print("dspy is not importable here: timing refine alone (pip install dspy to compare)")
-    for code in commands.values():
-        wall_seconds(code, env)  # once untimed, so every timed run finds the files in the page cache
-    times: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(args.runs):
-        for name, code in commands.items():
-            times[name].append(wall_seconds(code, env))
+    times = measure(args.runs)
     medians = {name: statistics.median(values) for name, values in times.items()}
     startup = medians["python -c pass"]
     print(f"{sys.executable} ({sys.version.split()[0]}), {args.runs} alternating runs each; wall time:")

@@ -12,6 +12,7 @@ without constraints does (``supports=()``: free text, parsed and validated).
     python benchmarks/overhead.py [--calls 2000] [--repeats 5] [--profile]
 
 DSPy is optional (``pip install -e '.[bench]'``); without it, refine is timed alone.
+:func:`run` returns the same medians as rows, for ``python -m benchmarks``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pstats
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 from corpora import Passage
 from refine import Predict, ScriptedLM, Signature
@@ -83,6 +85,58 @@ def dspy_caller(calls: int) -> Callable[[], None]:
     return run
 
 
+DSPY_MISSING = "dspy not installed: pip install -e '.[bench]'"
+MODES = {"free text": "refine (free text)", "grammar": "refine (grammar backend)"}
+
+
+def runners(calls: int) -> dict[str, Callable[[], None]]:
+    """Each timed caller by name: refine's two modes, and dspy's when dspy is installed."""
+    found: dict[str, Callable[[], None]] = {
+        "refine (grammar backend)": refine_caller(calls, constrained=True),
+        "refine (free text)": refine_caller(calls, constrained=False),
+    }
+    if importlib.util.find_spec("dspy") is not None:
+        found["dspy"] = dspy_caller(calls)
+    return found
+
+
+def measure(callers: dict[str, Callable[[], None]], *, calls: int, repeats: int) -> dict[str, float]:
+    """Median microseconds per call of each caller: one warm-up run each, then ``repeats`` rounds
+    of ``calls`` calls, taking turns."""
+    for call in callers.values():
+        call()  # warm: caches filled, modules imported
+    seconds: dict[str, list[float]] = {name: [] for name in callers}
+    for _ in range(repeats):
+        for name, call in callers.items():
+            started = time.perf_counter()
+            call()
+            seconds[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) / calls * 1e6 for name, values in seconds.items()}
+
+
+def run(*, quick: bool = False) -> list[dict[str, Any]]:
+    """One row per refine mode (``free text``, ``grammar``): µs per call, DSPy's, and their ratio
+    (None without dspy). ``quick`` times 3 rounds of 200 calls instead of 5 of 2,000."""
+    calls, repeats = (200, 3) if quick else (2000, 5)
+    callers = runners(calls)
+    if "dspy" not in callers:
+        print(DSPY_MISSING)
+    per_call = measure(callers, calls=calls, repeats=repeats)
+    dspy = per_call.get("dspy")
+    return [
+        {
+            "benchmark": "overhead",
+            "mode": mode,
+            "calls": calls,
+            "repeats": repeats,
+            "refine_us": per_call[name],
+            "dspy_us": dspy,
+            "ratio": per_call[name] / dspy if dspy is not None else None,
+        }
+        for mode, name in MODES.items()
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000)
@@ -90,28 +144,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="profile refine's calls and print the top 25")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    runners: dict[str, Callable[[], None]] = {
-        "refine (grammar backend)": refine_caller(args.calls, constrained=True),
-        "refine (free text)": refine_caller(args.calls, constrained=False),
-    }
-    if importlib.util.find_spec("dspy") is not None:
-        runners["dspy"] = dspy_caller(args.calls)
-    else:
+    callers = runners(args.calls)
+    if "dspy" not in callers:
         print("dspy is not installed: timing refine alone (pip install -e '.[bench]' to compare)")
     if args.profile:
         profile = cProfile.Profile()
-        profile.runcall(runners["refine (grammar backend)"])
+        profile.runcall(callers["refine (grammar backend)"])
         pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
         return 0
-    for run in runners.values():
-        run()  # warm: caches filled, modules imported
-    seconds: dict[str, list[float]] = {name: [] for name in runners}
-    for _ in range(args.repeats):
-        for name, run in runners.items():
-            started = time.perf_counter()
-            run()
-            seconds[name].append(time.perf_counter() - started)
-    per_call = {name: statistics.median(values) / args.calls * 1e6 for name, values in seconds.items()}
+    per_call = measure(callers, calls=args.calls, repeats=args.repeats)
     print(f"median of {args.repeats} runs of {args.calls} calls, alternating; microseconds per call:")
     for name, micros in per_call.items():
         print(f"  {name:26s} {micros:8.1f} µs")
