@@ -122,14 +122,15 @@ def _only(text: str) -> tuple[Part, ...]:
     known = {part.name: part for part in PARTS}
     unknown = [name for name in names if name not in known]
     if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"--only {text!r} names no part or an unknown one; use some of {', '.join(known)}"
-        )
+        raise argparse.ArgumentTypeError(f"{text!r} names no part or an unknown one; use some of {', '.join(known)}")
     return tuple(part for part in PARTS if part.name in names)
 
 
 def parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Run refine's benchmarks into one JSON file, markdown tables and PNG plots.",
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke run: 10 questions, fewer runs and calls")
     parser.add_argument(
         "--only",
@@ -142,10 +143,14 @@ def parser() -> argparse.ArgumentParser:
         "--data",
         type=Path,
         default=corpora.shared_data_dir(),
+        metavar="DIR",
         help="the shared data folder (default: $REFINE_DATA, else ../shared/data beside the checkout)",
     )
     parser.add_argument(
-        "--out", type=Path, help="folder for the results (default: benchmarks/results/suite, or suite-quick)"
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="folder for the results (default: benchmarks/results/suite, or suite-quick)",
     )
     return parser
 
@@ -182,7 +187,7 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
         written += _plots.write_plots([row for outcome in outcomes for row in outcome.rows], out)
     else:
         console.print(escape(f"matplotlib not installed: no plots ({BENCH_EXTRA})"))
-    console.print(f"wrote {', '.join(escape(str(path)) for path in written)}")
+    console.print(f"wrote {', '.join(path.name for path in written)} in {escape(str(out))}")
     failed = [outcome.part.name for outcome in outcomes if outcome.status == "failed"]
     if failed:
         console.print(f"[red]{len(failed)} of {len(outcomes)} parts failed[/]: {', '.join(failed)}")
