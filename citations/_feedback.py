@@ -101,6 +101,11 @@ def quote_feedback(index: int, quote: str, refs: Sequence[Ref]) -> str:
     )
 
 
+# Words about the task, not the world: a passage need not mention "answer", and a model told to
+# mention it writes "The answer to the question is ...".
+_META = frozenset({"answer", "answers", "question", "questions", "passage", "passages", "sentence", "sentences"})
+
+
 def _terms(missing: Sequence[str]) -> str:
     quoted = [f"'{term}'" for term in missing[:4]]
     if len(quoted) == 1:
@@ -114,6 +119,7 @@ def support_feedback(index: int, refs: Sequence[Ref], score: float, threshold: f
     Short, since a retry's prompt carries it: each token of feedback is evaluated again.
     """
     head = f"{_sentence(index)} cites {_cited(refs)}, {'which does' if len(refs) == 1 else 'which do'} not"
+    missing = [term for term in missing if term.casefold() not in _META]
     if missing:
         them = "it" if len(missing) == 1 else "them"
         return f"{head} mention {_terms(missing)}; cite a passage that does, or leave {them} out."

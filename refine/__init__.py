@@ -64,7 +64,7 @@ from refine.optimizers import (
 )
 from refine.predict import Predict
 from refine.program_file import load_program, save_program
-from refine.rag import CitedAnswer, CitedQA, CitedRAG
+from refine.rag import CitedAnswer, CitedQA, CitedRAG, SpanRAG
 from refine.retrieval import Hit
 from refine.rollouts import BestOfN, Refine
 from refine.signatures import Citations, FieldSpec, InputField, OutputField, Signature
@@ -93,6 +93,7 @@ __all__ = [
     "CitedAnswer",
     "CitedQA",
     "CitedRAG",
+    "SpanRAG",
     "CompileReport",
     "Compiled",
     "Constraint",

@@ -25,7 +25,16 @@ from refine.history import Demo, RepairDemo
 from refine.lm import Message, render_cited
 from refine.signatures import FieldSpec, Signature
 
-__all__ = ["Format", "demo_messages", "format_passages", "parse_reply", "render_messages", "render_value", "retry_turn"]
+__all__ = [
+    "RETRY_INSTRUCTION",
+    "Format",
+    "demo_messages",
+    "format_passages",
+    "parse_reply",
+    "render_messages",
+    "render_value",
+    "retry_turn",
+]
 
 Format = Literal["fields", "json"]
 
@@ -108,9 +117,12 @@ def _jsonable(value: Any) -> Any:
     return adapter_for(type(value)).dump_python(value, mode="json")
 
 
+RETRY_INSTRUCTION = "Write the whole reply again, fixing this."
+
+
 def retry_turn(feedback: str) -> Message:
     """What a retry is told after its rejected reply: the feedback, then to write the reply again."""
-    return Message("user", f"{feedback}\nWrite the whole reply again, fixing this.")
+    return Message("user", f"{feedback}\n{RETRY_INSTRUCTION}")
 
 
 def demo_messages(signature: Signature, demo: Demo, format: Format = "fields") -> tuple[Message, ...]:

@@ -14,14 +14,15 @@ problems it found as a string or a list of strings (empty when satisfied). A :cl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, ClassVar
 
+from refine.constraints import Bounds
 from refine.errors import UsageError
 from refine.history import Prediction, Violation
 
-__all__ = ["Assert", "Check", "Condition", "Rule", "Suggest", "evaluate"]
+__all__ = ["Assert", "Check", "Condition", "Rule", "Suggest", "evaluate", "field_bounds"]
 
 Outcome = bool | str | Sequence[str]
 Condition = Callable[[Prediction], Outcome]
@@ -29,12 +30,19 @@ Condition = Callable[[Prediction], Outcome]
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """A ready condition: ``problems(prediction)`` lists what is wrong, phrased as feedback."""
+    """A ready condition: ``problems(prediction)`` lists what is wrong, phrased as feedback.
+
+    ``bounds``, when given, is what the check requires of its one field in a form a grammar can
+    enforce (a word limit, a choice, ...), or a function of the call's inputs that returns it: a
+    predictor folds it into that field's decoding constraint on a grammar backend, so the check
+    holds on the first attempt.
+    """
 
     name: str
     fields: tuple[str, ...]
     description: str
     problems: Callable[[Prediction], Sequence[str]] = field(repr=False)
+    bounds: Bounds | Callable[[Mapping[str, Any]], Bounds | None] | None = field(default=None, repr=False)
 
     def __call__(self, prediction: Prediction) -> tuple[str, ...]:
         return tuple(self.problems(prediction))
@@ -88,6 +96,28 @@ class Rule:
         if self.fields is not None:
             return self.fields
         return self.condition.fields if isinstance(self.condition, Check) else None
+
+
+def field_bounds(rules: Sequence[Rule], inputs: Mapping[str, Any] | None = None) -> dict[str, Bounds]:
+    """Per output field, the tightest :class:`Bounds` the rules' ready checks state for it.
+
+    Bounds that depend on the inputs count only when ``inputs`` are given.
+    """
+    found: dict[str, Bounds] = {}
+    for rule in rules:
+        check = rule.condition
+        if not isinstance(check, Check) or check.bounds is None or len(check.fields) != 1:
+            continue
+        bounds = check.bounds
+        if callable(bounds):
+            if inputs is None:
+                continue
+            bounds = bounds(inputs)
+            if bounds is None:
+                continue
+        name = check.fields[0]
+        found[name] = found[name] & bounds if name in found else bounds
+    return found
 
 
 def _label(condition: object) -> str:

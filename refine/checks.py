@@ -12,24 +12,27 @@ way :class:`~refine.CitedQA` receives them; ``[n]`` cites the n-th passage.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import citations
 from corpora import Passage
 from refine.assertions import Check
+from refine.constraints import Bounds
 from refine.errors import UsageError
 from refine.grammar import as_passages
 from refine.history import Prediction
 from refine.validation import citation_problems
 
 __all__ = [
+    "chosen_from",
     "citations_supported",
     "citations_valid",
     "distinct_from",
     "every_sentence_cited",
     "matches",
     "max_chars",
+    "max_sentences",
     "max_words",
     "no_repetition",
     "non_empty",
@@ -68,9 +71,14 @@ def max_words(field: str, limit: int) -> Check:
 
     def problems(p: Prediction) -> list[str]:
         words = len(_WORD.findall(citations.strip_markers(_text(p, field))))
-        return [] if words <= limit else [f"The {field} has {words} words; use at most {limit}."]
+        # An instruction, not a statement about the answer: a copied "The answer has 23 words" reads as one.
+        return (
+            []
+            if words <= limit
+            else [f"Shorten the {field} to at most {limit} word{'s' if limit > 1 else ''} (it has {words})."]
+        )
 
-    return Check("max_words", (field,), f"{field} has at most {limit} words", problems)
+    return Check("max_words", (field,), f"{field} has at most {limit} words", problems, Bounds(max_words=limit))
 
 
 def max_chars(field: str, limit: int) -> Check:
@@ -79,9 +87,21 @@ def max_chars(field: str, limit: int) -> Check:
 
     def problems(p: Prediction) -> list[str]:
         n = len(citations.strip_markers(_text(p, field)))
-        return [] if n <= limit else [f"The {field} has {n} characters; use at most {limit}."]
+        return [] if n <= limit else [f"Shorten the {field} to at most {limit} characters (it has {n})."]
 
-    return Check("max_chars", (field,), f"{field} has at most {limit} characters", problems)
+    return Check("max_chars", (field,), f"{field} has at most {limit} characters", problems, Bounds(max_chars=limit))
+
+
+def max_sentences(field: str, limit: int) -> Check:
+    """At most ``limit`` sentences, as :func:`citations.parse` reads them."""
+    _positive("limit", limit)
+
+    def problems(p: Prediction) -> list[str]:
+        n = len(citations.parse(_text(p, field)))
+        return [] if n <= limit else [f"Say it in {limit} sentence{'s' if limit > 1 else ''} or fewer."]
+
+    bounds = Bounds(max_sentences=limit)
+    return Check("max_sentences", (field,), f"{field} has at most {limit} sentences", problems, bounds)
 
 
 def matches(field: str, pattern: str, *, hint: str | None = None) -> Check:
@@ -111,7 +131,33 @@ def one_of(field: str, options: Sequence[str]) -> Check:
         value = _text(p, field).strip()
         return [] if value.casefold() in allowed else [f"The {field} {value[:60]!r} must be one of {listed}."]
 
-    return Check("one_of", (field,), f"{field} is one of {listed}", problems)
+    return Check("one_of", (field,), f"{field} is one of {listed}", problems, Bounds(choices=options))
+
+
+def chosen_from(field: str = "answer", options: str = "candidates") -> Check:
+    """The field is one of the strings in input ``options`` (each call gives its own list).
+
+    On a grammar backend the field is decoded as a choice among them.
+    """
+
+    def choices(inputs: Mapping[str, Any]) -> list[str]:
+        if options not in inputs:
+            raise UsageError(f"chosen_from reads input {options!r}, but the inputs are {', '.join(inputs)}")
+        value = inputs[options]
+        if isinstance(value, str) or not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
+            raise UsageError(f"input {options!r} must be a list of strings to choose from; got {value!r:.80}")
+        return list(value)
+
+    def problems(p: Prediction) -> list[str]:
+        allowed = {o.strip().casefold() for o in choices(p.inputs)}
+        value = _text(p, field).strip()
+        return [] if value.casefold() in allowed else [f"Choose the {field} from the {options} given."]
+
+    def bounds(inputs: Mapping[str, Any]) -> Bounds | None:
+        given = choices(inputs)
+        return Bounds(choices=tuple(given)) if given else None
+
+    return Check("chosen_from", (field,), f"{field} is one of the {options}", problems, bounds)
 
 
 def _words(text: str) -> set[str]:

@@ -34,7 +34,7 @@ from refine.errors import ContextOverflow, CorpusError, RefineError, UsageError
 from refine.evaluation import EvaluationInterrupted, evaluate
 from refine.lm import LM, LlamaCpp, from_spec, parse_spec
 from refine.optimizers._command import OPTIMIZERS, make_optimizer, optimize_command, with_program
-from refine.rag import CitedAnswer, CitedQA, CitedRAG, ExtractiveQA
+from refine.rag import CitedAnswer, CitedQA, CitedRAG, ExtractiveQA, SpanRAG
 from refine.retrieval._damage import MANIFEST
 
 if TYPE_CHECKING:
@@ -180,9 +180,13 @@ def _ask(args: argparse.Namespace, lm: LM | None, out: TextIO) -> int:
     _check_question(args.question)
     if args.lm is not None:
         parse_spec(args.lm)  # a bad --lm is reported before the corpus is read
-    signature = ExtractiveQA if args.mode == "extractive" else CitedQA
     # Checks k and the corpus before the model loads.
-    rag = with_program(CitedRAG(open_retriever(args.corpus), k=args.k, signature=signature), args.program)
+    rag: CitedRAG | SpanRAG
+    if args.mode == "short":
+        rag = with_program(SpanRAG(open_retriever(args.corpus), k=args.k), args.program)
+    else:
+        signature = ExtractiveQA if args.mode == "extractive" else CitedQA
+        rag = with_program(CitedRAG(open_retriever(args.corpus), k=args.k, signature=signature), args.program)
     backend = lm or _backend(args)
     try:
         result = rag(question=args.question, lm=backend)
@@ -349,9 +353,12 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the answer and its sources as JSON")
     ask.add_argument(
         "--mode",
-        choices=("cited", "extractive"),
+        choices=("cited", "extractive", "short"),
         default="cited",
-        help="cited: sentences that cite passages; extractive: a verbatim quote of one passage (default: %(default)s)",
+        help=(
+            "cited: sentences that cite passages; extractive: a verbatim quote of one passage; "
+            "short: a name, date or number the model chooses from the passages (default: %(default)s)"
+        ),
     )
     ask.add_argument("--program", default=None, help="a program file written by `refine optimize --save`")
     ask.add_argument("--lm", default=None, help=LM_HELP)

@@ -21,6 +21,7 @@ from refine.errors import UsageError
 
 __all__ = [
     "FREE_TEXT_PATTERN",
+    "Bounds",
     "Choice",
     "Constraint",
     "JsonSchema",
@@ -33,6 +34,9 @@ __all__ = [
     "constraint_kinds",
     "quote_length_pattern",
     "quote_runs",
+    "quote_words_pattern",
+    "short_cited_pattern",
+    "words_pattern",
 ]
 
 
@@ -170,6 +174,25 @@ def _is_run_of_chunks(text: str, quote: str) -> bool:
 FREE_TEXT_PATTERN = r"(?s:[\s\x1c-\x1f]*[^\s\x1c-\x1f].*)"
 
 
+# A word is a run of \w, as refine.checks.max_words counts them. Spelt with WORD_CHAR so that a
+# grammar backend's Rust regex admits only what Python's \w holds (see rust_regex).
+_W = rf"(?:{WORD_CHAR}|_)"
+
+
+def quote_words_pattern(max_words: int | None) -> str:
+    """A quote with at most ``max_words`` words (runs of ``\\w``); any quote when ``None``."""
+    if max_words is None:
+        return r"(?s:.+)"
+    return rf"(?s:\W*(?:{_W}+\W+){{0,{max_words - 1}}}{_W}*\W*)"
+
+
+def words_pattern(max_words: int, *, max_chars: int | None = None) -> str:
+    """One line of one to ``max_words`` words; with ``max_chars``, words short enough to fit it."""
+    longest = min(40, max_chars) if max_chars else 40
+    word = rf"{WORD_CHAR}{_W}{{0,{longest - 1}}}"
+    return rf"[^\w\n]{{0,3}}{word}(?:[^\w\n]{{1,3}}{word}){{0,{max_words - 1}}}[^\w\n]{{0,3}}"
+
+
 def quote_length_pattern(max_chars: int | None) -> str:
     """A non-empty quote of at most ``max_chars`` characters, not counting whitespace around it.
 
@@ -217,9 +240,12 @@ class Quote:
 
     sources: tuple[str, ...]
     max_chars: int | None = None
+    max_words: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sources", tuple(self.sources))
+        if self.max_words is not None and self.max_words < 1:
+            raise UsageError(f"Quote(max_words={self.max_words}) must be >= 1")
         if not any(quote_runs(source) for source in self.sources):
             raise UsageError(
                 "Quote(sources=...) needs a source with a letter or digit outside citation markers to quote from"
@@ -236,9 +262,12 @@ class Quote:
         if match is None or int(match[2]) > len(self.sources):
             return False
         source, quote = self.sources[int(match[2]) - 1], match[1]
-        length = _compiled(self.length_pattern)
+        length, words = _compiled(self.length_pattern), _compiled(quote_words_pattern(self.max_words))
         candidates = (quote, quote[:-1]) if quote.endswith(" ") else (quote,)  # the space may be the marker's
-        return any(_is_run_of_chunks(source, q) and length.fullmatch(q) is not None for q in candidates)
+        return any(
+            _is_run_of_chunks(source, q) and length.fullmatch(q) is not None and words.fullmatch(q) is not None
+            for q in candidates
+        )
 
     def __repr__(self) -> str:
         return f"Quote(sources=<{len(self.sources)} texts>)"
@@ -275,6 +304,52 @@ class OneOf:
 
 
 Constraint: TypeAlias = Regex | Choice | JsonSchema | Substring | Quote | Seq | OneOf
+
+
+def _limit(name: str, value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise UsageError(f"Bounds({name}={value!r}) must be a whole number >= 1")
+
+
+def _tighter(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """Limits on one output field that a ready check states and a grammar can enforce.
+
+    A check such as :func:`refine.checks.max_words` carries its bounds, and a predictor folds the
+    bounds of its rules into the field's decoding constraint on a grammar backend, so the rule
+    holds on the first attempt; elsewhere it stays a checked rule. ``a & b`` is the tighter of both.
+    """
+
+    max_words: int | None = None
+    max_chars: int | None = None
+    max_sentences: int | None = None
+    choices: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("max_words", "max_chars", "max_sentences"):
+            _limit(name, getattr(self, name))
+        if self.choices is not None:
+            object.__setattr__(self, "choices", tuple(self.choices))
+            if not self.choices:
+                raise UsageError("Bounds(choices=()) admits nothing; give at least one choice")
+
+    def __and__(self, other: Bounds) -> Bounds:
+        choices = self.choices if other.choices is None else other.choices
+        if self.choices is not None and other.choices is not None:
+            theirs = {c.strip().casefold() for c in other.choices}
+            choices = tuple(c for c in self.choices if c.strip().casefold() in theirs)
+            if not choices:
+                raise UsageError(f"choices {self.choices!r} and {other.choices!r} have no value in common")
+        return Bounds(
+            _tighter(self.max_words, other.max_words),
+            _tighter(self.max_chars, other.max_chars),
+            _tighter(self.max_sentences, other.max_sentences),
+            choices,
+        )
 
 
 def constraint_kinds(constraint: str | Constraint) -> set[type]:
@@ -332,6 +407,28 @@ def _markers_pattern(n_passages: int, count: int) -> str:
     return after(1, count)
 
 
+@lru_cache(maxsize=256)  # pure, and asked for at every call of a predictor
+def short_cited_pattern(n_passages: int, max_words: int, *, min_citations: int = 1) -> str:
+    """A short answer of one to ``max_words`` words, then its citation: ``Paris [1]`` or ``1887 [2].``
+
+    Words are counted as :func:`refine.checks.max_words` counts them; the markers can only name
+    passages 1..n_passages. ``citations`` reads the reply as one cited sentence.
+    """
+    if n_passages < 1:
+        raise UsageError(f"n_passages={n_passages} must be >= 1: there is nothing to cite")
+    if max_words < 1:
+        raise UsageError(f"max_words={max_words} must be >= 1")
+    if not 1 <= min_citations <= n_passages:
+        raise UsageError(f"min_citations={min_citations} must be between 1 and n_passages={n_passages}")
+    word = rf"{WORD_CHAR}{_W}{{0,39}}"  # from a letter or digit: citations reads "_ [1]" as no sentence
+    # No '!?…' inside (they end a sentence) and '.' only between letters ("3.5", "U.S"): one sentence.
+    sep = r"(?:[^\w\[\]\n.!?\u2026#]{1,3}|\.)"
+    lead = r'(?:[$\u00a3\u20ac(\u201c"])?'
+    trail = r"(?:[%)]|\.)?"
+    return rf"{lead}{word}(?:{sep}{word}){{0,{max_words - 1}}}{trail} {_markers_pattern(n_passages, min_citations)}\.?"
+
+
+@lru_cache(maxsize=256)  # pure, and asked for at every call of a predictor
 def cited_text_pattern(
     n_passages: int,
     *,

@@ -23,7 +23,18 @@ from typing import Any, Literal
 
 from corpora import Passage
 from refine._lowering import cited_answer_schema, lower_value, lowering_problem, require_lowerable
-from refine.constraints import Choice, Constraint, JsonSchema, Quote, Regex, Seq, cited_text_pattern
+from refine.constraints import (
+    Bounds,
+    Choice,
+    Constraint,
+    JsonSchema,
+    Quote,
+    Regex,
+    Seq,
+    cited_text_pattern,
+    short_cited_pattern,
+    words_pattern,
+)
 from refine.errors import SignatureError
 from refine.fields import FieldSpec
 from refine.signatures import Signature
@@ -74,25 +85,55 @@ def _strip_anchors(pattern: str) -> str:
     return re.sub(r"\$$", "", re.sub(r"^\^", "", pattern))
 
 
-def _string_constraint(spec: FieldSpec, *, single: bool) -> Constraint | None:
+def _string_constraint(spec: FieldSpec, *, single: bool, bounds: Bounds) -> Constraint | None:
     schema = spec.json_schema
     if "pattern" in schema:
         return Regex(_strip_anchors(schema["pattern"]))
     lo, hi = schema.get("minLength"), schema.get("maxLength")
+    if bounds.choices is not None:
+        return Choice(bounds.choices)
+    hi = min(hi, bounds.max_chars) if hi and bounds.max_chars else hi or bounds.max_chars
+    if bounds.max_words is not None and not lo:
+        # The words' pattern knows no length; a character bound stays a check after decoding.
+        return Regex(words_pattern(bounds.max_words, max_chars=hi))
     if single and lo is None and hi is None:
         return None  # free text: the model may use as many lines as it likes
     return Regex(rf"[^\n]{{{max(lo or 1, 1)},{hi or DEFAULT_MAX_LINE}}}")
 
 
-def value_constraint(spec: FieldSpec, inputs: Mapping[str, Any], *, single: bool = False) -> Constraint | None:
-    """The constraint on one output field's value (``None``: unconstrained free text)."""
+def _cited_constraint(spec: FieldSpec, passages: tuple[Passage, ...], bounds: Bounds) -> Regex:
+    rule = spec.cites
+    if rule is None:  # never: callers check
+        raise SignatureError(f"field {spec.name!r} does not cite passages")
+    n = len(passages)
+    if bounds.max_words is not None:
+        return Regex(short_cited_pattern(n, bounds.max_words, min_citations=rule.min))
+    sentences, chars = bounds.max_sentences or 3, 200
+    if bounds.max_chars is not None and bounds.max_chars >= 10:  # shorter is no cited sentence: left to the check
+        # Without its markers a sentence is its body, a period and a space: s * (chars + 2) in all.
+        chars = min(chars, bounds.max_chars - 2)
+        sentences = max(1, min(sentences, bounds.max_chars // (chars + 2)))
+    return Regex(
+        cited_text_pattern(n, max_sentences=sentences, max_sentence_chars=chars, per=rule.per, min_citations=rule.min)
+    )
+
+
+def value_constraint(
+    spec: FieldSpec, inputs: Mapping[str, Any], *, single: bool = False, bounds: Bounds | None = None
+) -> Constraint | None:
+    """The constraint on one output field's value (``None``: unconstrained free text).
+
+    ``bounds`` (from the checks on the field, see :class:`~refine.constraints.Bounds`) narrow it
+    where the constraint can say so: a word or character limit, a sentence count, a choice.
+    """
+    bounds = bounds or Bounds()
     if spec.extractive:
         passages = cited_passages_of(spec, inputs)
-        return Quote(tuple(p.text for p in passages), max_chars=spec.json_schema.get("maxLength"))
+        limit = spec.json_schema.get("maxLength")
+        limit = min(limit, bounds.max_chars) if limit and bounds.max_chars else limit or bounds.max_chars
+        return Quote(tuple(p.text for p in passages), max_chars=limit, max_words=bounds.max_words)
     if spec.cites is not None:
-        passages = cited_passages_of(spec, inputs)
-        rule = spec.cites
-        return Regex(cited_text_pattern(len(passages), per=rule.per, min_citations=rule.min))
+        return _cited_constraint(spec, cited_passages_of(spec, inputs), bounds)
     base = spec.base_type
     if typing.get_origin(base) is Literal:
         return Choice(tuple(str(v) for v in typing.get_args(base)))
@@ -105,19 +146,26 @@ def value_constraint(spec: FieldSpec, inputs: Mapping[str, Any], *, single: bool
     if base is float:
         return Regex(FLOAT)
     if base is str:
-        return _string_constraint(spec, single=single)
+        return _string_constraint(spec, single=single, bounds=bounds)
     return JsonSchema.of(spec.json_schema)
 
 
-def fields_constraint(signature: Signature, inputs: Mapping[str, Any]) -> Constraint | None:
-    """The whole reply in the field-marker format; ``None`` when nothing needs constraining."""
+def fields_constraint(
+    signature: Signature, inputs: Mapping[str, Any], bounds: Mapping[str, Bounds] | None = None
+) -> Constraint | None:
+    """The whole reply in the field-marker format; ``None`` when nothing needs constraining.
+
+    ``bounds`` maps output field names to the limits their checks state (see :func:`value_constraint`).
+    """
     outputs = signature.outputs
+    bounds = bounds or {}
     if len(outputs) == 1:
-        return value_constraint(outputs[0], inputs, single=True)
+        return value_constraint(outputs[0], inputs, single=True, bounds=bounds.get(outputs[0].name))
     parts: list[str | Constraint] = []
     for i, spec in enumerate(outputs):
         parts.append(("\n" if i else "") + f"{spec.label}: ")
-        parts.append(value_constraint(spec, inputs) or Regex(rf"[^\n]{{1,{DEFAULT_MAX_LINE}}}"))
+        value = value_constraint(spec, inputs, bounds=bounds.get(spec.name))
+        parts.append(value or Regex(rf"[^\n]{{1,{DEFAULT_MAX_LINE}}}"))
     return Seq(tuple(parts))
 
 

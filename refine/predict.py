@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -14,8 +15,8 @@ from typing import Any
 from refine._context import resolve_lm
 from refine._options import check_bool, check_int, check_number
 from refine._window import DemoTrimWarning, counter_of, message_tokens, reserved, window_of
-from refine.adapter import Format, parse_reply, render_messages, retry_turn
-from refine.assertions import Rule, Suggest, evaluate
+from refine.adapter import RETRY_INSTRUCTION, Format, parse_reply, render_messages, retry_turn
+from refine.assertions import Rule, Suggest, evaluate, field_bounds
 from refine.constraints import Constraint, JsonSchema
 from refine.errors import AssertionFailed, ParseError, UsageError
 from refine.grammar import fields_constraint, json_schema
@@ -59,6 +60,37 @@ def retry_request(request: LMRequest, attempt: Attempt, number: int) -> LMReques
     """The request for retry ``number`` (1-based): feedback appended, sampling changed."""
     retry = request.with_messages(*feedback_turns(attempt.response.text, attempt.feedback))
     return retry.with_sampling(temperature=max(request.temperature, RETRY_TEMPERATURE), seed=request.seed + number)
+
+
+_CLAUSE = re.compile(r"[^.;:!?\n]+")
+_MIN_COPIED_WORDS = 4
+
+
+def copied_feedback(reply: str, feedback: str) -> str | None:
+    """The clause of ``feedback`` (four words or more) that ``reply`` repeats, if any.
+
+    A small model told "use at most 10 words" may answer with that sentence; such a reply is no
+    answer, whatever else it passes.
+    """
+    said = " ".join(reply.casefold().split())
+    for clause in _CLAUSE.findall(f"{feedback}\n{RETRY_INSTRUCTION}"):
+        words = clause.casefold().split()
+        if len(words) >= _MIN_COPIED_WORDS and " ".join(words) in said:
+            return clause.strip()
+    return None
+
+
+def _unless_copied(attempt: Attempt, previous: Attempt) -> Attempt:
+    copied = copied_feedback(attempt.response.text, previous.feedback)
+    if copied is None:
+        return attempt
+    problem = Violation(
+        None,
+        attempt.response.text,
+        f"The reply repeats the feedback ({copied!r}); answer the question.",
+        "copied_feedback",
+    )
+    return replace(attempt, failures=(*attempt.failures, problem))
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +172,7 @@ class Predict:
                 raise UsageError(
                     f"{rule!r} is already decided; a declared assertion needs a function of the prediction"
                 )
+        field_bounds(assertions)  # choices that exclude each other fail here, not at the first call
         values = {
             "signature": as_signature(signature),
             "lm": lm,
@@ -210,7 +243,12 @@ class Predict:
         fmt: Format = "fields"
         constraint: Constraint | None = None
         if self.constrained:
-            grammar = fields_constraint(self.signature, inputs)
+            # The limits ready checks state are decoded, not retried; a backend that cannot
+            # decode them gets what it would without them, and they stay checks.
+            bounds = field_bounds(self.assertions, inputs)
+            grammar = fields_constraint(self.signature, inputs, bounds)
+            if bounds and grammar is not None and not lm.supports(grammar):
+                grammar = fields_constraint(self.signature, inputs)
             if grammar is None or lm.supports(grammar):
                 constraint = grammar
             elif lm.supports(_ANY_JSON):
@@ -295,6 +333,8 @@ class Predict:
             request = plan.request
         while len(attempts) < limit:
             attempt = self.attempt(lm, request, inputs, plan.format)
+            if attempts:
+                attempt = _unless_copied(attempt, attempts[-1])
             attempts.append(attempt)
             if attempt.ok:
                 break

@@ -10,7 +10,9 @@ from typing import Any, Protocol, cast
 import citations
 from corpora import Passage
 from refine._options import check_int
-from refine.assertions import Rule
+from refine.assertions import Assert, Rule
+from refine.checks import chosen_from
+from refine.checks import max_words as max_words_check
 from refine.errors import ParseError, UsageError
 from refine.grammar import as_passages
 from refine.history import Prediction
@@ -19,8 +21,9 @@ from refine.module import Module
 from refine.predict import Predict
 from refine.retrieval import Hit
 from refine.signatures import Citations, InputField, OutputField, Signature
+from refine.spans import answer_candidates
 
-__all__ = ["CitedAnswer", "CitedQA", "CitedRAG", "ExtractiveQA", "Retriever", "SearchFunction"]
+__all__ = ["CitedAnswer", "CitedQA", "CitedRAG", "ExtractiveQA", "Retriever", "SearchFunction", "SpanQA", "SpanRAG"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +66,21 @@ class ExtractiveQA(
     passages: list[Passage] = InputField(description="numbered sources to quote")
     question: str = InputField()
     answer: str = OutputField(description="a verbatim quote of one passage, then its number", extractive=True)
+
+
+class SpanQA(
+    Signature,
+    instructions=(
+        "Answer the question with the candidate answer that the numbered passages support, "
+        "copied exactly as it is written, with its passage number."
+    ),
+):
+    """Short answers chosen among candidate spans of the passages, each with its marker."""
+
+    passages: list[Passage] = InputField(description="numbered sources")
+    question: str = InputField()
+    candidates: list[str] = InputField(description="short answers taken from the passages, with their passage number")
+    answer: str = OutputField(description="one of the candidates, exactly as written")
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -172,28 +190,8 @@ class CitedRAG(Module):
         # A run keeps the type forward returns: the result is the CitedAnswer forward built.
         return cast(CitedAnswer, super().__call__(*args, lm=lm, **kwargs))
 
-    def _retrieve(self, question: str) -> tuple[tuple[Passage, ...], tuple[Hit, ...]]:
-        search = getattr(self.retriever, "search", None)
-        if callable(search):
-            found: Any = search(question, k=self.k)
-        elif callable(self.retriever):
-            found = self.retriever(question, self.k)
-        else:
-            raise UsageError("CitedRAG(retriever=None) needs passages= with each question; or give it a retriever")
-        return _passages(found, "the retriever returned")
-
     def forward(self, question: str, passages: Sequence[Passage] | Sequence[Hit] | None = None) -> CitedAnswer:
-        if not isinstance(question, str) or not question.strip():
-            raise UsageError(f"question={question!r} is empty; ask a question in words")
-        if passages is None:
-            given, hits = self._retrieve(question)
-            if not given:
-                shown = repr(question) if len(question) <= 80 else f"{question[:80]!r}... ({len(question)} characters)"
-                raise UsageError(f"no passage matches question={shown}; rephrase it with words the corpus uses")
-        else:
-            given, hits = _passages(passages, "passages=")
-            if not given:
-                raise UsageError("passages=[] is empty; give at least one passage to answer from")
+        given, hits = _gather(self.retriever, self.k, question, passages)
         try:
             prediction = self.predict(passages=list(given), question=question)
         except ParseError as exc:
@@ -212,6 +210,34 @@ class CitedRAG(Module):
         )
 
 
+def _gather(
+    retriever: Retriever | SearchFunction | None,
+    k: int,
+    question: str,
+    passages: Sequence[Passage] | Sequence[Hit] | None,
+) -> tuple[tuple[Passage, ...], tuple[Hit, ...]]:
+    """The passages to answer ``question`` from: the caller's, or the top ``k`` the retriever finds."""
+    if not isinstance(question, str) or not question.strip():
+        raise UsageError(f"question={question!r} is empty; ask a question in words")
+    if passages is not None:
+        given, hits = _passages(passages, "passages=")
+        if not given:
+            raise UsageError("passages=[] is empty; give at least one passage to answer from")
+        return given, hits
+    search = getattr(retriever, "search", None)
+    if callable(search):
+        found: Any = search(question, k=k)
+    elif callable(retriever):
+        found = retriever(question, k)
+    else:
+        raise UsageError("retriever=None needs passages= with each question; or give a retriever")
+    given, hits = _passages(found, "the retriever returned")
+    if not given:
+        shown = repr(question) if len(question) <= 80 else f"{question[:80]!r}... ({len(question)} characters)"
+        raise UsageError(f"no passage matches question={shown}; rephrase it with words the corpus uses")
+    return given, hits
+
+
 def _passages(found: Any, what: str) -> tuple[tuple[Passage, ...], tuple[Hit, ...]]:
     """Passages and (when they came as hits) the hits, from a retriever's result or a caller's list."""
     if isinstance(found, Sequence) and not found:
@@ -221,3 +247,60 @@ def _passages(found: Any, what: str) -> tuple[tuple[Passage, ...], tuple[Hit, ..
         raise UsageError(f"{what} {type(found).__name__} {str(found)[:80]}; expected a list of Passages or Hits")
     hits = tuple(found) if all(isinstance(item, Hit) for item in found) else ()
     return passages, hits
+
+
+class SpanRAG(Module):
+    """Retrieve ``k`` passages and answer in a few words, cited: a span the model chooses.
+
+    A 135M model asked for a five-word answer writes the first words of a sentence; asked to
+    choose, it picks a name, date or number. The candidates are spans of the passages
+    (:func:`refine.spans.answer_candidates`: of the question's kind, from the sentences that
+    best match it), each with its passage's marker, so the answer is a verbatim span and its
+    citation is valid by construction. On a grammar backend the choice is decoded; elsewhere it
+    is a checked :func:`refine.checks.chosen_from` assertion. When the passages offer no
+    candidate, ``fallback`` (a verbatim quote of at most ``max_words`` words) answers instead.
+    """
+
+    def __init__(
+        self,
+        retriever: Retriever | SearchFunction | None = None,
+        *,
+        k: int = 3,
+        lm: LM | None = None,
+        candidates: int = 20,
+        max_words: int = 5,
+        max_backtracks: int = 2,
+    ) -> None:
+        self.retriever = retriever
+        self.k = check_int("k", k, minimum=1)
+        self.candidates = check_int("candidates", candidates, minimum=1)
+        self.lm = lm
+        self.predict = Predict(
+            SpanQA, assertions=[Assert(chosen_from("answer", "candidates"))], max_backtracks=max_backtracks
+        )
+        self.fallback = Predict(
+            ExtractiveQA,
+            assertions=[Assert(max_words_check("answer", check_int("max_words", max_words, minimum=1)))],
+            max_backtracks=max_backtracks,
+            strict=False,
+        )
+
+    def __call__(self, *args: Any, lm: LM | None = None, **kwargs: Any) -> CitedAnswer:
+        return cast(CitedAnswer, super().__call__(*args, lm=lm, **kwargs))
+
+    def forward(self, question: str, passages: Sequence[Passage] | Sequence[Hit] | None = None) -> CitedAnswer:
+        given, hits = _gather(self.retriever, self.k, question, passages)
+        options = [c.option for c in answer_candidates(question, given, limit=self.candidates)]
+        if options:
+            prediction = self.predict(passages=list(given), question=question, candidates=options)
+        else:
+            prediction = self.fallback(passages=list(given), question=question)
+        return CitedAnswer(
+            prediction.outputs,
+            prediction.attempts,
+            prediction.failures,
+            inputs=prediction.inputs,
+            origin=prediction.origin,
+            passages=given,
+            hits=hits,
+        )

@@ -21,6 +21,7 @@ from refine.constraints import (
     Substring,
     quote_length_pattern,
     quote_runs,
+    quote_words_pattern,
 )
 from refine.errors import UnsupportedConstraint
 from refine.lm._support import BACKENDS
@@ -55,7 +56,9 @@ def _node(part: str | Constraint) -> Any:
     if isinstance(part, Substring):
         return guidance.lark(_quote_grammar([part.text], marker=False))
     if isinstance(part, Quote):
-        return guidance.lark(_quote_grammar(part.sources, marker=True, max_chars=part.max_chars))
+        return guidance.lark(
+            _quote_grammar(part.sources, marker=True, max_chars=part.max_chars, max_words=part.max_words)
+        )
     if isinstance(part, Seq):
         return functools.reduce(operator.add, (_node(p) for p in part.parts))
     if isinstance(part, OneOf):
@@ -65,7 +68,9 @@ def _node(part: str | Constraint) -> Any:
     )
 
 
-def _quote_grammar(sources: Sequence[str], *, marker: bool, max_chars: int | None = None) -> str:
+def _quote_grammar(
+    sources: Sequence[str], *, marker: bool, max_chars: int | None = None, max_words: int | None = None
+) -> str:
     """One Lark grammar for quotes of ``sources``, each followed by its own marker when asked.
 
     A quote is a run of chunks of one of a source's :func:`quote_runs` (guidance's substring,
@@ -76,6 +81,8 @@ def _quote_grammar(sources: Sequence[str], *, marker: bool, max_chars: int | Non
     llguidance let a quote of one source end with the marker of another.
     """
     rules = [f"LENGTH: /{quote_length_pattern(max_chars)}/"]
+    if max_words is not None:
+        rules[0] = f"LENGTH: /{quote_length_pattern(max_chars)}/ & /{rust_regex(quote_words_pattern(max_words))}/"
     names = []
     for i, source in enumerate(sources, 1):
         runs = quote_runs(source)

@@ -52,7 +52,7 @@ def _replies(constraint: str | Constraint | None) -> st.SearchStrategy[str]:
         return (
             st.sampled_from(numbered)
             .flatmap(
-                lambda pair: st.tuples(_runs_of_chunks(pair[1]), st.sampled_from([" ", ""])).map(
+                lambda pair: st.tuples(_runs_of_chunks(pair[1], constraint.max_words), st.sampled_from([" ", ""])).map(
                     lambda parts: f"{parts[0]}{parts[1]}[{pair[0]}]"
                 )
             )
@@ -68,11 +68,14 @@ def _replies(constraint: str | Constraint | None) -> st.SearchStrategy[str]:
     raise TypeError(f"no strategy for constraint {constraint!r}")
 
 
-def _runs_of_chunks(runs: tuple[tuple[str, ...], ...]) -> st.SearchStrategy[str]:
-    """Consecutive chunks of one of ``runs``: a quote."""
+def _runs_of_chunks(runs: tuple[tuple[str, ...], ...], most: int | None = None) -> st.SearchStrategy[str]:
+    """Consecutive chunks of one of ``runs``: a quote; of at most ``most`` chunks when given
+    (a chunk holds a word or more, so a word limit is not filtered for in vain)."""
     return st.sampled_from(runs).flatmap(
         lambda chunks: st.integers(0, len(chunks) - 1).flatmap(
-            lambda start: st.integers(start + 1, len(chunks)).map(lambda end: "".join(chunks[start:end]))
+            lambda start: st.integers(start + 1, min(len(chunks), start + (most or len(chunks)))).map(
+                lambda end: "".join(chunks[start:end])
+            )
         )
     )
 

@@ -228,7 +228,7 @@ def test_module_assertions_default_to_the_latest_writer_of_the_fields_they_read(
     lm = plain(["three whole words", "geography", "two words"])
     result = Draft()(question="q", lm=lm)
     assert dict(result.outputs) == {"answer": "two words", "topic": "geography"}
-    assert "The answer has 3 words; use at most 2." in lm.requests[2].messages[-1].content
+    assert "Shorten the answer to at most 2 words (it has 3)." in lm.requests[2].messages[-1].content
 
 
 def test_check_outside_a_module_is_final_at_once():

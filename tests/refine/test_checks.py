@@ -24,9 +24,13 @@ def test_non_empty_ignores_citation_markers():
 
 def test_length_limits_count_words_and_characters_without_markers():
     assert problems(checks.max_words("answer", 3), "Paris is big [2].") == ()
-    assert problems(checks.max_words("answer", 2), "Paris is big [2].") == ("The answer has 3 words; use at most 2.",)
+    assert problems(checks.max_words("answer", 2), "Paris is big [2].") == (
+        "Shorten the answer to at most 2 words (it has 3).",
+    )
     assert problems(checks.max_chars("answer", 5), "Paris [2]") == ()
-    assert problems(checks.max_chars("answer", 4), "Paris [2]") == ("The answer has 5 characters; use at most 4.",)
+    assert problems(checks.max_chars("answer", 4), "Paris [2]") == (
+        "Shorten the answer to at most 4 characters (it has 5).",
+    )
     with pytest.raises(UsageError, match="limit=0 must be a whole number >= 1"):
         checks.max_words("answer", 0)
 
@@ -100,9 +104,9 @@ def test_a_check_makes_a_rule_with_its_own_feedback():
     rule = Suggest(checks.max_words("answer", 1))
     (violation,) = evaluate(rule, Prediction({"answer": "two words"}))
     assert (violation.field, violation.rule, violation.hard) == ("answer", "max_words", False)
-    assert violation.message == "The answer has 2 words; use at most 1."
+    assert violation.message == "Shorten the answer to at most 1 word (it has 2)."
     (violation,) = evaluate(Assert(checks.max_words("answer", 1), "Be brief"), Prediction({"answer": "two words"}))
-    assert violation.message == "Be brief: The answer has 2 words; use at most 1." and violation.hard
+    assert violation.message == "Be brief: Shorten the answer to at most 1 word (it has 2)." and violation.hard
 
 
 def test_no_repetition_quotes_the_words_said_twice():

@@ -54,6 +54,21 @@ def test_ask_extractive_answers_with_a_verbatim_quote(docs):
     assert "verbatim" in " ".join(m.content for m in lm.requests[0].messages)
 
 
+def test_ask_short_answers_with_a_span_it_chose(docs):
+    lm = ScriptedLM(["Dogs [1]"])
+    status, out = run(["ask", "Who barks at strangers?", "--corpus", str(docs), "--mode", "short"], lm)
+    assert status == 0 and out.startswith("Dogs [1]")
+    assert lm.requests[0].constraint.options == ("Dogs [1]",)
+
+
+@pytest.mark.model
+def test_a_short_answer_on_the_embedded_model_is_a_cited_span(embedded_lm):
+    status, out = run(["ask", "When was Python's json module added?", "--mode", "short", "--json"], embedded_lm)
+    result = json.loads(out)
+    assert status == 0 and result["valid"], result
+    assert len(citations.strip_markers(result["answer"]).split()) <= 6, result["answer"]
+
+
 def test_ask_json(docs):
     status, out = run(["ask", "Why do cats purr?", "--corpus", str(docs), "--json"], ScriptedLM(["Cats purr [1]."]))
     data = json.loads(out)

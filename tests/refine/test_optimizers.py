@@ -35,7 +35,7 @@ def test_bootstrap_keeps_only_traces_that_kept_every_constraint_and_passed_the_m
     compiled = optimizer.optimize(program, examples(4), lm=lm)
     reasons = [o.reason for o in compiled.report.outcomes]
     assert reasons[0] == "kept"
-    assert reasons[1].startswith("a suggestion still fails: max_words: The answer has")
+    assert reasons[1].startswith("a suggestion still fails: max_words: Shorten the answer")
     assert reasons[2] == "metric em=0 does not reach threshold=1"
     assert [o.kept for o in compiled.report.outcomes] == [True, False, False, True]
     assert compiled.program.demos == (
@@ -64,7 +64,7 @@ def test_a_retried_trace_is_a_demo_of_its_final_attempt_or_a_repair_demo():
     result = repaired.optimize(short(), examples(1), lm=ScriptedLM(replies, supports=()))
     (demo,) = result.program.demos
     assert isinstance(demo, RepairDemo)
-    assert (demo.reply, demo.feedback) == ("a0 is far too long", "The answer has 5 words; use at most 2.")
+    assert (demo.reply, demo.feedback) == ("a0 is far too long", "Shorten the answer to at most 2 words (it has 5).")
     assert dict(demo.values) == {"question": "q0?", "answer": "a0"}
     assert result.report.repairs == {"self": 1} and result.report.outcomes[0].repaired == ("self",)
 
