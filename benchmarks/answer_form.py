@@ -38,6 +38,7 @@ import corpora
 from refine import BM25Retriever, CitedRAG, LlamaCpp, RefineError, Suggest, checks
 from refine.constraints import cited_text_pattern
 from refine.metrics import exact_match, token_f1
+from refine.predict import copied_feedback
 
 FUNCTION_WORDS = frozenset(
     [
@@ -215,7 +216,20 @@ def main(argv: list[str] | None = None) -> int:
                     row = {"error": f"{type(exc).__name__}: {exc}", "answer": "", "calls": calls}
                     context = example.question
                 else:
-                    row = {"answer": result.answer, "calls": result.usage.calls, "valid": result.valid}
+                    retries = list(zip(result.attempts, result.attempts[1:], strict=False))
+                    row = {
+                        "answer": result.answer,
+                        "calls": result.usage.calls,
+                        "valid": result.valid,
+                        "retries": len(retries),
+                        # A retry whose reply repeats the feedback it was given (refine rejects it).
+                        "retries_copying": sum(
+                            copied_feedback(now.response.text, before.feedback) is not None for before, now in retries
+                        ),
+                        "answer_copies": any(
+                            copied_feedback(result.answer, a.feedback) is not None for a in result.attempts[:-1]
+                        ),
+                    }
                     context = example.question + " " + " ".join(p.text for p in result.passages)
                 plain = citations.strip_markers(row["answer"])
                 row |= {
@@ -251,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         "F1",
         "valid",
         "LM calls/q",
+        "retries copying feedback",
         "s/q",
     ):
         table.add_column(column)
@@ -266,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{statistics.fmean(r['f1'] for r in rows):.3f}",
         f"{statistics.fmean(bool(r.get('valid')) for r in rows):.0%}",
         f"{statistics.fmean(r['calls'] for r in rows):.2f}",
+        f"{sum(r.get('retries_copying', 0) for r in rows)} of {sum(r.get('retries', 0) for r in rows)}",
         f"{statistics.fmean(r['seconds'] for r in rows):.2f}",
     )
     Console(width=160).print(table)
