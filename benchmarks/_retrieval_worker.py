@@ -277,6 +277,7 @@ def _query(system: System, queries: Sequence[str], k: int, repeat: int) -> dict[
 
     passes = [_timed(single) for _ in range(repeat)]
     result: dict[str, Any] = {"qps": len(queries) / statistics.median(passes), "top": top, "batch_qps": None}
+    result["repeat"] = repeat
     if system.batch:
         batches = [_timed(lambda: system.search_batch(queries, k)) for _ in range(repeat)]
         result["batch_qps"] = len(queries) / statistics.median(batches)

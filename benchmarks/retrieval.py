@@ -123,7 +123,7 @@ def _commit() -> str | None:
     return done.stdout.strip() or None
 
 
-def _row(corpus: str, system: str, result: dict[str, Any], sizes: Sizes, quick: bool) -> dict[str, Any]:
+def _row(corpus: str, system: str, result: dict[str, Any], quick: bool) -> dict[str, Any]:
     return {
         "benchmark": "retrieval",
         "corpus": corpus,
@@ -143,7 +143,7 @@ def _row(corpus: str, system: str, result: dict[str, Any], sizes: Sizes, quick: 
         "baseline_rss_mb": result["baseline_rss_mb"],
         "build_peak_rss_mb": result.get("build_peak_rss_mb"),
         "generate_s": result.get("generate_s"),
-        "repeat": sizes.repeat,
+        "repeat": result["repeat"],
         "tokenizer": TOKENIZER,
         "quick": quick,
     }
@@ -171,7 +171,7 @@ def hotpotqa_rows(path: Path, sizes: Sizes, quick: bool) -> list[dict[str, Any]]
         spec = {"task": "memory", "system": system, "data": str(path), "limit": sizes.hotpotqa_limit}
         result = _worker({**spec, "k": K, "repeat": sizes.repeat + 2})  # passes take milliseconds here
         tops[system] = result.pop("top")
-        rows.append(_row(corpus, system, result, sizes, quick))
+        rows.append(_row(corpus, system, result, quick))
     _compare(rows, tops)
     return rows
 
@@ -193,7 +193,7 @@ def synthetic_rows(sizes: Sizes, quick: bool, scratch: Path) -> list[dict[str, A
             "generate_s": built["generate_s"],
             "build_peak_rss_mb": built["peak_rss_mb"],
         }
-        rows.append(_row(corpus, system, result, sizes, quick))
+        rows.append(_row(corpus, system, result, quick))
     _compare(rows, tops)
     return rows
 
