@@ -108,13 +108,13 @@ def field_bounds(rules: Sequence[Rule], inputs: Mapping[str, Any] | None = None)
         check = rule.condition
         if not isinstance(check, Check) or check.bounds is None or len(check.fields) != 1:
             continue
-        bounds = check.bounds
-        if callable(bounds):
-            if inputs is None:
-                continue
-            bounds = bounds(inputs)
-            if bounds is None:
-                continue
+        stated = check.bounds
+        if isinstance(stated, Bounds):
+            bounds: Bounds | None = stated
+        else:
+            bounds = None if inputs is None else stated(inputs)
+        if bounds is None:
+            continue
         name = check.fields[0]
         found[name] = found[name] & bounds if name in found else bounds
     return found

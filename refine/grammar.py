@@ -101,7 +101,7 @@ def _string_constraint(spec: FieldSpec, *, single: bool, bounds: Bounds) -> Cons
     return Regex(rf"[^\n]{{{max(lo or 1, 1)},{hi or DEFAULT_MAX_LINE}}}")
 
 
-def _cited_constraint(spec: FieldSpec, passages: tuple[Passage, ...], bounds: Bounds) -> Regex:
+def _cited_constraint(spec: FieldSpec, passages: tuple[Passage, ...], bounds: Bounds, room: int | None) -> Regex:
     rule = spec.cites
     if rule is None:  # never: callers check
         raise SignatureError(f"field {spec.name!r} does not cite passages")
@@ -113,18 +113,31 @@ def _cited_constraint(spec: FieldSpec, passages: tuple[Passage, ...], bounds: Bo
         # Without its markers a sentence is its body, a period and a space: s * (chars + 2) in all.
         chars = min(chars, bounds.max_chars - 2)
         sentences = max(1, min(sentences, bounds.max_chars // (chars + 2)))
+    if room is not None:
+        # A token is at least one character, so a reply of at most ``room`` characters is never
+        # cut off by the token budget (cut, a reply of several fields does not parse).
+        markers = (rule.min + 1) * (len(str(n)) + 2) + 2
+        sentences = max(1, min(sentences, room // (chars + markers + 1)))
+        if room < chars + markers + 1:
+            chars = max(8, room - markers - 1)
     return Regex(
         cited_text_pattern(n, max_sentences=sentences, max_sentence_chars=chars, per=rule.per, min_citations=rule.min)
     )
 
 
 def value_constraint(
-    spec: FieldSpec, inputs: Mapping[str, Any], *, single: bool = False, bounds: Bounds | None = None
+    spec: FieldSpec,
+    inputs: Mapping[str, Any],
+    *,
+    single: bool = False,
+    bounds: Bounds | None = None,
+    room: int | None = None,
 ) -> Constraint | None:
     """The constraint on one output field's value (``None``: unconstrained free text).
 
     ``bounds`` (from the checks on the field, see :class:`~refine.constraints.Bounds`) narrow it
     where the constraint can say so: a word or character limit, a sentence count, a choice.
+    ``room`` is how many characters a cited field may take, so that the reply fits its token budget.
     """
     bounds = bounds or Bounds()
     if spec.extractive:
@@ -133,7 +146,7 @@ def value_constraint(
         limit = min(limit, bounds.max_chars) if limit and bounds.max_chars else limit or bounds.max_chars
         return Quote(tuple(p.text for p in passages), max_chars=limit, max_words=bounds.max_words)
     if spec.cites is not None:
-        return _cited_constraint(spec, cited_passages_of(spec, inputs), bounds)
+        return _cited_constraint(spec, cited_passages_of(spec, inputs), bounds, room)
     base = spec.base_type
     if typing.get_origin(base) is Literal:
         return Choice(tuple(str(v) for v in typing.get_args(base)))
@@ -150,21 +163,49 @@ def value_constraint(
     return JsonSchema.of(spec.json_schema)
 
 
+def _longest(constraint: Constraint | None) -> int | None:
+    """The most characters a value under ``constraint`` can take, when that is plain to see."""
+    if isinstance(constraint, Choice):
+        return max(len(option) for option in constraint.options)
+    if isinstance(constraint, Regex):
+        bound = re.fullmatch(r"\[\^\\n\]\{\d+,(\d+)\}", constraint.pattern)
+        return int(bound[1]) if bound else {INT: 19, FLOAT: 27}.get(constraint.pattern)
+    return None
+
+
 def fields_constraint(
-    signature: Signature, inputs: Mapping[str, Any], bounds: Mapping[str, Bounds] | None = None
+    signature: Signature,
+    inputs: Mapping[str, Any],
+    bounds: Mapping[str, Bounds] | None = None,
+    *,
+    max_chars: int | None = None,
 ) -> Constraint | None:
     """The whole reply in the field-marker format; ``None`` when nothing needs constraining.
 
     ``bounds`` maps output field names to the limits their checks state (see :func:`value_constraint`).
+    With ``max_chars`` (a predictor passes its ``max_tokens``), the citing fields of a reply of
+    several fields are held to what is left of it beside the others, so that no reply the grammar
+    admits is cut off before its last field.
     """
     outputs = signature.outputs
     bounds = bounds or {}
     if len(outputs) == 1:
+        # One field: a reply cut by the budget still parses, and its uncited end is retried.
         return value_constraint(outputs[0], inputs, single=True, bounds=bounds.get(outputs[0].name))
+    values = {spec.name: value_constraint(spec, inputs, bounds=bounds.get(spec.name)) for spec in outputs}
+    room = None
+    citing = [spec for spec in outputs if spec.cites is not None and not spec.extractive]
+    if max_chars is not None and citing:
+        others = [_longest(values[spec.name]) for spec in outputs if spec not in citing]
+        if all(length is not None for length in others):
+            labels = sum(len(spec.label) + 3 for spec in outputs)
+            room = max(0, max_chars - labels - sum(length or 0 for length in others)) // len(citing)
     parts: list[str | Constraint] = []
     for i, spec in enumerate(outputs):
         parts.append(("\n" if i else "") + f"{spec.label}: ")
-        value = value_constraint(spec, inputs, bounds=bounds.get(spec.name))
+        value = values[spec.name]
+        if spec in citing and room is not None:
+            value = value_constraint(spec, inputs, bounds=bounds.get(spec.name), room=room)
         parts.append(value or Regex(rf"[^\n]{{1,{DEFAULT_MAX_LINE}}}"))
     return Seq(tuple(parts))
 

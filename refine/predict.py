@@ -246,9 +246,9 @@ class Predict:
             # The limits ready checks state are decoded, not retried; a backend that cannot
             # decode them gets what it would without them, and they stay checks.
             bounds = field_bounds(self.assertions, inputs)
-            grammar = fields_constraint(self.signature, inputs, bounds)
+            grammar = fields_constraint(self.signature, inputs, bounds, max_chars=self.max_tokens)
             if bounds and grammar is not None and not lm.supports(grammar):
-                grammar = fields_constraint(self.signature, inputs)
+                grammar = fields_constraint(self.signature, inputs, max_chars=self.max_tokens)
             if grammar is None or lm.supports(grammar):
                 constraint = grammar
             elif lm.supports(_ANY_JSON):

@@ -96,15 +96,20 @@ def _kept(value: Any) -> bool:
 
 
 def reply_constraint(
-    signature: str | Signature | type[Signature], inputs: Mapping[str, Any], *, format: str = "fields"
+    signature: str | Signature | type[Signature],
+    inputs: Mapping[str, Any],
+    *,
+    format: str = "fields",
+    max_tokens: int = 512,
 ) -> Constraint | None:
-    """What a grammar backend decodes ``signature``'s reply under, for ``inputs`` (``None``: free text)."""
+    """What a grammar backend decodes ``signature``'s reply under, for ``inputs`` (``None``: free text),
+    for a predictor of ``max_tokens`` (``Predict``'s default)."""
     signature = as_signature(signature)
     if format not in _FORMATS:
         raise UsageError(f"format={format!r} must be one of {', '.join(map(repr, _FORMATS))}")
     if format == "json":
         return JsonSchema(json.dumps(json_schema(signature, inputs), ensure_ascii=False))
-    return fields_constraint(signature, inputs)
+    return fields_constraint(signature, inputs, max_chars=max_tokens)
 
 
 def replies_for(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import citations
 from corpora import Passage
-from refine import Assert, Predict, Prediction, ScriptedLM, Suggest, UsageError, checks
+from refine import Assert, OutputField, Predict, Prediction, ScriptedLM, Suggest, UsageError, checks
 from refine.assertions import field_bounds
 from refine.constraints import Bounds, Choice, JsonSchema, Quote, Regex, short_cited_pattern, words_pattern
 from refine.rag import CitedQA, ExtractiveQA
@@ -129,3 +131,16 @@ def test_chosen_from_takes_its_choices_from_each_call():
         constraint_of(predict, inputs={"question": "q"})
     with pytest.raises(UsageError, match="input 'candidates' must be a list of strings"):
         constraint_of(predict, inputs={"question": "q", "candidates": "1889"})
+
+
+class TwoFields(CitedQA):
+    confidence: Literal["high", "medium", "low"] = OutputField()
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), budget=st.integers(100, 900))
+def test_no_reply_of_several_fields_the_grammar_admits_outgrows_the_token_budget(data, budget):
+    # A token is at least one character: a reply within max_tokens characters is never cut off.
+    predict = Predict(TwoFields, max_tokens=budget)
+    reply = data.draw(replies(constraint_of(predict)))
+    assert len(reply) <= budget, (budget, len(reply))

@@ -99,7 +99,7 @@ def test_the_parser_returns_fields_or_a_parse_error(signature, text):
 def test_every_reply_a_grammar_admits_parses_and_validates(data):
     signature = data.draw(signatures())
     inputs = {"passages": PASSAGES, "question": "Which city is the capital of France?"}
-    reply = data.draw(replies(fields_constraint(signature, inputs)))
+    reply = data.draw(replies(fields_constraint(signature, inputs, max_chars=512)))  # Predict's max_tokens
     prediction = Predict(signature, lm=ScriptedLM([reply]), max_backtracks=0)(**inputs)
     assert prediction.ok, (reply, prediction.violations)
 
