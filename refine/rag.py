@@ -199,15 +199,19 @@ class CitedRAG(Module):
             attempts = tuple(exc.attempts)
             failures = attempts[-1].failures if attempts else ()
             return CitedAnswer({"answer": exc.text.strip()}, attempts, failures, passages=given, hits=hits)
-        return CitedAnswer(
-            prediction.outputs,
-            prediction.attempts,
-            prediction.failures,
-            inputs=prediction.inputs,
-            origin=prediction.origin,
-            passages=given,
-            hits=hits,
-        )
+        return _answer(prediction, given, hits)
+
+
+def _answer(prediction: Prediction, given: tuple[Passage, ...], hits: tuple[Hit, ...]) -> CitedAnswer:
+    return CitedAnswer(
+        prediction.outputs,
+        prediction.attempts,
+        prediction.failures,
+        inputs=prediction.inputs,
+        origin=prediction.origin,
+        passages=given,
+        hits=hits,
+    )
 
 
 def _gather(
@@ -295,12 +299,4 @@ class SpanRAG(Module):
             prediction = self.predict(passages=list(given), question=question, candidates=options)
         else:
             prediction = self.fallback(passages=list(given), question=question)
-        return CitedAnswer(
-            prediction.outputs,
-            prediction.attempts,
-            prediction.failures,
-            inputs=prediction.inputs,
-            origin=prediction.origin,
-            passages=given,
-            hits=hits,
-        )
+        return _answer(prediction, given, hits)
