@@ -33,7 +33,7 @@ def write_plots(rows: Sequence[Row], out: Path) -> list[Path]:
 
     Needs matplotlib (``pip install -e '.[bench]'``); see :func:`available`.
     """
-    quality = [row for row in rows if row.get("benchmark") == "quality"]
+    quality = [row for row in rows if row.get("benchmark") == "quality" and not row.get("skipped")]
     overhead = [row for row in rows if row.get("benchmark") == "overhead"]
     drawn = {
         "quality_f1_vs_calls.png": _scatter(quality, "f1", "answer F1") if quality else None,
