@@ -61,13 +61,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def llama_server(n_ctx: int, log: Path) -> Iterator[str]:
-    """``python -m llama_cpp.server`` on the embedded model, on loopback; yields its API root, stops it by PID."""
+def llama_server(n_ctx: int, log: Path, *, extra: Sequence[str] = ()) -> Iterator[str]:
+    """``python -m llama_cpp.server`` on the embedded model, on loopback, with ``extra`` options; yields its API
+    root, stops it by PID."""
     port = free_port()
     command = [
         sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_model_path()),
         "--host", "127.0.0.1", "--port", str(port), "--model_alias", "smollm2",
-        "--chat_format", "chatml", "--n_ctx", str(n_ctx),
+        "--chat_format", "chatml", "--n_ctx", str(n_ctx), *extra,
     ]  # fmt: skip
     with log.open("wb") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ})

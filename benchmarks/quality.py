@@ -44,23 +44,21 @@ import json
 import logging
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
 import citations
 import corpora
-from benchmarks.backends import free_port
+from benchmarks import backends
 from corpora import Passage
 from refine import (
     Assert,
@@ -78,13 +76,13 @@ from refine import (
     metrics,
 )
 from refine.errors import RefineError
-from refine.lm import LM, embedded_model_path
+from refine.lm import LM
 from refine.metrics import exact_match, token_f1
 from refine.module import Program
 
 RESULTS = Path(__file__).resolve().parent / "results" / "quality.jsonl"
 FILES = {"hotpotqa": Path("hotpotqa") / "dev397.jsonl", "nq": Path("nq_open") / "oracle1500.jsonl.gz"}
-SERVED = "smollm2"
+SERVED = "smollm2"  # the alias benchmarks.backends.llama_server serves the model under
 DSPY_MISSING = "dspy not installed: pip install -e '.[bench]'"
 log = logging.getLogger(__name__)
 
@@ -302,38 +300,10 @@ def dspy_answerers(base_url: str, settings: Settings) -> dict[str, Answerer]:
 # the server -----------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def llama_server(settings: Settings, log_file: Path) -> Iterator[str]:
-    """``python -m llama_cpp.server`` on the embedded model on loopback, with this process's thread
-    count (its default is half the CPUs); yields its API root and stops it."""
-    port = free_port()
-    command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_model_path()),
-        "--host", "127.0.0.1", "--port", str(port), "--model_alias", SERVED, "--chat_format", "chatml",
-        "--n_ctx", str(settings.n_ctx), "--n_threads", str(max(1, os.cpu_count() or 1)),
-    ]  # fmt: skip
-    with log_file.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"llama_cpp.server exited: {log_file.read_text(errors='replace')[-2000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/models", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("llama_cpp.server did not answer /v1/models within 180 s")
-            time.sleep(0.3)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+def llama_server(settings: Settings, log_file: Path) -> contextlib.AbstractContextManager[str]:
+    """The benchmarks' server on the embedded model, with this process's thread count (its default is half the CPUs)."""
+    threads = str(max(1, os.cpu_count() or 1))
+    return backends.llama_server(settings.n_ctx, log_file, extra=("--n_threads", threads))
 
 
 # the run --------------------------------------------------------------------------------------
