@@ -303,7 +303,13 @@ class Predict:
             outputs = parse_reply(self.signature, response.text, format=format, constraint=request.constraint)
         except ParseError as exc:
             rule = "type" if exc.field else "parse"
-            return Attempt(request, response, None, (Violation(exc.field, response.text, f"{exc}.", rule),))
+            message = f"{exc}."
+            if response.finish_reason == "length":
+                message = (
+                    f"the reply stopped at max_tokens={request.max_tokens} before it was complete ({exc}); "
+                    "write every field shorter and repeat nothing"
+                )
+            return Attempt(request, response, None, (Violation(exc.field, response.text, message, rule),))
         return Attempt(request, response, outputs, self.check(outputs, inputs))
 
     def run(

@@ -32,13 +32,25 @@ from guidance.models._llama_cpp import LlamaCppEngine
 
 from refine.lm._interrupt import raise_if_interrupted
 
-__all__ = ["build_model"]
+__all__ = ["BudgetSpent", "build_model"]
 
 # Re-evaluating up to this many cached tokens of a batch run keeps the batch from being one token.
 MIN_BATCH = 32
 # The longest batch evaluated in one llama.cpp call. Ctrl-C is taken between calls, so this bounds
 # how long an interrupt waits (128 tokens: about 0.15 s on two cores, at no measurable cost).
 MAX_BATCH = 128
+
+
+class BudgetSpent(Exception):  # a signal within a generation, not an error
+    """The reply reached its token budget inside a grammar that had not ended: the tokens so far.
+
+    guidance's own token limit does not bound every grammar (a nested rule with an open-ended list
+    ran to the end of the context), so the engine stops the generation itself.
+    """
+
+    def __init__(self, token_ids: Sequence[int]) -> None:
+        super().__init__(f"the reply reached its token budget after {len(token_ids)} tokens")
+        self.token_ids = list(token_ids)
 
 
 def _runs(alone: Sequence[bool], start: int) -> Iterator[tuple[int, int, bool]]:
@@ -60,6 +72,8 @@ class _LastLogitsEngine(LlamaCppEngine):  # type: ignore[misc]
     # the prompt are generated tokens, always evaluated alone.
     prompt_alone: Sequence[bool] = ()
     reuse_decoded = False  # match cached tokens whatever their kind: cheaper, no longer reproducible
+    # Set by the caller per request: the longest sequence (prompt and reply) a request may reach.
+    token_budget: int | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -68,6 +82,8 @@ class _LastLogitsEngine(LlamaCppEngine):  # type: ignore[misc]
 
     def get_logits(self, token_ids: list[int], include_all_uncached_tokens: bool = False) -> LogitsOutput:
         raise_if_interrupted()  # once per generated token
+        if self.token_budget is not None and len(token_ids) >= self.token_budget:
+            raise BudgetSpent(token_ids)
         result = self._logits(token_ids, include_all_uncached_tokens)
         if self.prompt_cached is None:
             self.prompt_cached = result["n_cached"]

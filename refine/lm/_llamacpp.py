@@ -190,6 +190,13 @@ class LlamaCpp(Closing):
             alone[-1] = True
         return text, tokens, alone
 
+    def _reply_text(self, prompt: str, token_ids: list[int], prompt_tokens: int) -> str:
+        """The reply within ``token_ids``, a prompt followed by what was generated so far."""
+        whole = self._llama.detokenize(token_ids, special=True).decode(errors="replace")
+        if whole.startswith(prompt):
+            return whole[len(prompt) :]
+        return self._llama.detokenize(token_ids[prompt_tokens:], special=True).decode(errors="replace")
+
     def _tokenize(self, text: str) -> list[int]:
         return list(self._llama.tokenize(text.encode(), add_bos=False, special=True))
 
@@ -203,6 +210,8 @@ class LlamaCpp(Closing):
     def _complete(self, request: LMRequest) -> LMResponse:
         from guidance.models._engine._interpreter import text_to_grammar
 
+        from refine.lm._engine import BudgetSpent
+
         grammar = grammar_for(
             request.constraint, max_tokens=request.max_tokens, temperature=request.temperature, stop=request.stop
         )
@@ -210,7 +219,7 @@ class LlamaCpp(Closing):
             if self._closed:
                 raise LMError(f"backend {self.name!r} was closed; make a new refine.LlamaCpp to go on")
             started = time.perf_counter()
-            text, tokens, alone = self._prompt(request)
+            prompt_text, tokens, alone = self._prompt(request)
             prompt_tokens = len(tokens)
             if prompt_tokens + request.max_tokens + _CONTEXT_SLACK > self._n_ctx:
                 raise ContextOverflow(
@@ -223,14 +232,23 @@ class LlamaCpp(Closing):
             # The prompt goes in as one text: guidance then evaluates it in one pass that reuses the
             # KV cache of the previous call's common prefix (fed role by role, it trims the cache at
             # every role boundary and a repeated prompt is evaluated again from the start).
-            prompt = text_to_grammar(self._tokenizer, text)
+            prompt = text_to_grammar(self._tokenizer, prompt_text)
             self._engine.prompt_cached = None
             self._engine.prompt_alone = alone
-            with _seeded(request.seed), deferred_interrupts():
-                state = self._base + (prompt + grammar)
+            # One token of slack: guidance ends a reply at max_tokens itself wherever it can.
+            self._engine.token_budget = prompt_tokens + request.max_tokens + 1
+            spent = False
+            try:
+                with _seeded(request.seed), deferred_interrupts():
+                    state = self._base + (prompt + grammar)
+                text = str(state[CAPTURE]) if CAPTURE in state else ""
+            except BudgetSpent as stopped:
+                spent = True
+                text = self._reply_text(prompt_text, stopped.token_ids, prompt_tokens)
+            finally:
+                self._engine.token_budget = None
             seconds = time.perf_counter() - started
             cached = min(self._engine.prompt_cached or 0, prompt_tokens)
-        text = str(state[CAPTURE]) if CAPTURE in state else ""
         completion_tokens = self.count_tokens(text)
         return LMResponse(
             text=text,
@@ -238,6 +256,6 @@ class LlamaCpp(Closing):
             completion_tokens=completion_tokens,
             seconds=seconds,
             model=self.name,
-            finish_reason="length" if completion_tokens >= request.max_tokens else "stop",
+            finish_reason="length" if spent or completion_tokens >= request.max_tokens else "stop",
             cached_tokens=cached,
         )

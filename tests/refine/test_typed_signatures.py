@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import enum
 import json
+from dataclasses import replace
 from typing import Annotated, Literal
 
 import pydantic
@@ -156,7 +157,8 @@ class Typed(Signature, instructions="Answer from the passages and fill every fie
     quote: str = OutputField(extractive=True)
     confidence: Literal["high", "medium", "low"] = OutputField()
     year: int = OutputField()
-    tags: list[str] = OutputField(description="up to three keywords")
+    # Bounded, as a list the model fills should be: the grammar then always ends within max_tokens.
+    tags: Annotated[list[str], pydantic.Field(max_length=3)] = OutputField(description="up to three keywords")
 
 
 @pytest.mark.model
@@ -179,6 +181,33 @@ def test_sampled_outputs_under_the_grammar_all_parse(embedded_lm):
         request = predict.plan(embedded_lm, inputs).request.with_sampling(temperature=1.0, seed=seed)
         attempt = predict.attempt(embedded_lm, request, inputs)
         assert attempt.ok, (attempt.response.text, attempt.failures)
+
+
+class _CutFirst(ScriptedLM):
+    """A scripted LM whose first reply ran out of tokens, as a backend reports it."""
+
+    def complete(self, request):  # type: ignore[no-untyped-def]
+        response = super().complete(request)
+        return replace(response, finish_reason="length") if len(self.requests) == 1 else response
+
+
+def test_a_reply_cut_at_max_tokens_is_retried_with_feedback_that_says_so():
+    lm = _CutFirst(["Answer: Paris\nYe", "Answer: Paris\nYear: 1889"], supports=())
+    prediction = Predict("question -> answer, year: int", lm=lm, max_backtracks=1)(question="q")
+    assert prediction.year == 1889 and len(lm.requests) == 2
+    (retry,) = [m.content for m in lm.requests[1].messages if "max_tokens" in m.content]
+    assert "stopped at max_tokens=" in retry and "shorter" in retry
+
+
+@pytest.mark.model
+def test_a_reply_stops_at_max_tokens_inside_any_grammar_on_the_embedded_model(embedded_lm):
+    # Every field of Typed cannot fit in 24 tokens: the reply must stop there, not at the context's end.
+    inputs = {"passages": PASSAGES, "question": "Which city is in Italy?"}
+    predict = Predict(Typed, lm=embedded_lm, max_backtracks=0, temperature=1.0)
+    request = replace(predict.plan(embedded_lm, inputs).request, max_tokens=24, temperature=1.0)
+    attempt = predict.attempt(embedded_lm, request, inputs)
+    assert attempt.response.finish_reason == "length" and attempt.response.completion_tokens <= 30, attempt.response
+    assert not attempt.ok and "stopped at max_tokens=24" in attempt.failures[0].message
 
 
 def test_extractive_quotes_can_be_bounded_in_length():
@@ -205,11 +234,17 @@ def test_json_format_under_the_signature_schema_parses_on_the_embedded_model(emb
     from refine.adapter import parse_reply, render_messages
     from refine.lm import LMRequest
 
-    sig = Signature("question -> answer, confidence: float, tags: list[str]")
+    class Rated(Signature):
+        question: str = InputField()
+        answer: str = OutputField()
+        year: int = OutputField(ge=0, le=3000)  # JSON numbers are open-ended: bounds keep them short
+        tags: Annotated[list[str], pydantic.Field(max_length=3)] = OutputField()
+
+    sig = Rated()
     messages = render_messages(sig, {"question": "What is the capital of France?"}, format="json")
     reply = embedded_lm.complete(LMRequest(messages, constraint=JsonSchema.of(json_schema(sig)), max_tokens=200))
     values = parse_reply(sig, reply.text, format="json")
-    assert set(values) == {"answer", "confidence", "tags"} and isinstance(values["confidence"], float)
+    assert set(values) == {"answer", "year", "tags"} and isinstance(values["year"], int)
 
 
 # -- round trips the signature property found broken (issue 11) -------------------------------------
