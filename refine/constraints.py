@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeAlias
@@ -285,7 +285,7 @@ class Seq:
             raise UsageError("Seq(parts=()) needs at least one part")
 
     def matches(self, text: str) -> bool:
-        return len(text) in _ends(self, text, 0)
+        return bool(_ends(self, text, 0, (len(text),)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +300,7 @@ class OneOf:
             raise UsageError("OneOf(alternatives=()) needs at least one alternative")
 
     def matches(self, text: str) -> bool:
-        return len(text) in _ends(self, text, 0)
+        return bool(_ends(self, text, 0, (len(text),)))
 
 
 Constraint: TypeAlias = Regex | Choice | JsonSchema | Substring | Quote | Seq | OneOf
@@ -363,20 +363,41 @@ def constraint_kinds(constraint: str | Constraint) -> set[type]:
     return kinds
 
 
-def _ends(part: str | Constraint, text: str, start: int) -> set[int]:
-    """Every end position such that ``text[start:end]`` matches ``part`` (for checking replies)."""
+def _ends(part: str | Constraint, text: str, start: int, stops: Collection[int] | None = None) -> set[int]:
+    """Every end position such that ``text[start:end]`` matches ``part`` (for checking replies),
+    among ``stops`` when given (the only ends that could lead to a match of the whole)."""
     if isinstance(part, str):
-        return {start + len(part)} if text.startswith(part, start) else set()
+        end = start + len(part)
+        return {end} if text.startswith(part, start) and (stops is None or end in stops) else set()
     if isinstance(part, Seq):
         positions = {start}
-        for child in part.parts:
-            positions = {end for pos in positions for end in _ends(child, text, pos)}
+        last = len(part.parts) - 1
+        for i, child in enumerate(part.parts):
+            after = stops if i == last else _starts(part.parts[i + 1], text)
+            positions = {end for pos in positions for end in _ends(child, text, pos, after)}
             if not positions:
                 break
         return positions
     if isinstance(part, OneOf):
-        return {end for child in part.alternatives for end in _ends(child, text, start)}
-    return {end for end in range(start, len(text) + 1) if part.matches(text[start:end])}
+        return {end for child in part.alternatives for end in _ends(child, text, start, stops)}
+    ends = range(start, len(text) + 1) if stops is None else sorted(end for end in stops if end >= start)
+    return {end for end in ends if part.matches(text[start:end])}
+
+
+def _starts(part: str | Constraint, text: str) -> list[int] | None:
+    """Where in ``text`` a literal ``part`` occurs; ``None`` (anywhere) for any other part.
+
+    A part before a literal can only end where the literal starts: trying just those ends spares
+    matching the part against every prefix of the rest of the reply.
+    """
+    if not isinstance(part, str) or not part:
+        return None
+    found = []
+    at = text.find(part)
+    while at != -1:
+        found.append(at)
+        at = text.find(part, at + 1)
+    return found
 
 
 def _iter_numbers(n: int, low: int = 1) -> Iterator[str]:

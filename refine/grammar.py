@@ -19,7 +19,8 @@ import logging
 import re
 import typing
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from functools import lru_cache
+from typing import Any, Literal, TypeAlias
 
 from corpora import Passage
 from refine._lowering import cited_answer_schema, lower_value, lowering_problem, require_lowerable
@@ -101,11 +102,10 @@ def _string_constraint(spec: FieldSpec, *, single: bool, bounds: Bounds) -> Cons
     return Regex(rf"[^\n]{{{max(lo or 1, 1)},{hi or DEFAULT_MAX_LINE}}}")
 
 
-def _cited_constraint(spec: FieldSpec, passages: tuple[Passage, ...], bounds: Bounds, room: int | None) -> Regex:
+def _cited_constraint(spec: FieldSpec, n: int, bounds: Bounds, room: int | None) -> Regex:
     rule = spec.cites
     if rule is None:  # never: callers check
         raise SignatureError(f"field {spec.name!r} does not cite passages")
-    n = len(passages)
     if bounds.max_words is not None:
         return Regex(short_cited_pattern(n, bounds.max_words, min_citations=rule.min))
     sentences, chars = bounds.max_sentences or 3, 200
@@ -139,14 +139,31 @@ def value_constraint(
     where the constraint can say so: a word or character limit, a sentence count, a choice.
     ``room`` is how many characters a cited field may take, so that the reply fits its token budget.
     """
+    return _value_constraint(spec, _cited_view(spec, inputs), single=single, bounds=bounds, room=room)
+
+
+_CitedView: TypeAlias = int | tuple[str, ...] | None
+
+
+def _cited_view(spec: FieldSpec, inputs: Mapping[str, Any]) -> _CitedView:
+    # All a field's constraint reads of the inputs: how many passages it cites, or, for a
+    # verbatim quote, their texts. Hashable, so a constraint can be cached on it.
+    if spec.cites is None:
+        return None
+    passages = cited_passages_of(spec, inputs)
+    return tuple(p.text for p in passages) if spec.extractive else len(passages)
+
+
+def _value_constraint(
+    spec: FieldSpec, cited: _CitedView, *, single: bool = False, bounds: Bounds | None = None, room: int | None = None
+) -> Constraint | None:
     bounds = bounds or Bounds()
-    if spec.extractive:
-        passages = cited_passages_of(spec, inputs)
+    if spec.extractive and isinstance(cited, tuple):
         limit = spec.json_schema.get("maxLength")
         limit = min(limit, bounds.max_chars) if limit and bounds.max_chars else limit or bounds.max_chars
-        return Quote(tuple(p.text for p in passages), max_chars=limit, max_words=bounds.max_words)
-    if spec.cites is not None:
-        return _cited_constraint(spec, cited_passages_of(spec, inputs), bounds, room)
+        return Quote(cited, max_chars=limit, max_words=bounds.max_words)
+    if spec.cites is not None and isinstance(cited, int):
+        return _cited_constraint(spec, cited, bounds, room)
     base = spec.base_type
     if typing.get_origin(base) is Literal:
         return Choice(tuple(str(v) for v in typing.get_args(base)))
@@ -187,12 +204,25 @@ def fields_constraint(
     several fields are held to what is left of it beside the others, so that no reply the grammar
     admits is cut off before its last field.
     """
+    cited = tuple(_cited_view(spec, inputs) for spec in signature.outputs)
+    return _fields_constraint(signature, cited, tuple(sorted((bounds or {}).items())), max_chars)
+
+
+@lru_cache(maxsize=256)  # a predictor asks at every call, mostly with the same passage count
+def _fields_constraint(
+    signature: Signature,
+    cited: tuple[_CitedView, ...],
+    bounds_items: tuple[tuple[str, Bounds], ...],
+    max_chars: int | None,
+) -> Constraint | None:
     outputs = signature.outputs
-    bounds = bounds or {}
+    bounds = dict(bounds_items)
+    view = dict(zip((spec.name for spec in outputs), cited, strict=True))
     if len(outputs) == 1:
         # One field: a reply cut by the budget still parses, and its uncited end is retried.
-        return value_constraint(outputs[0], inputs, single=True, bounds=bounds.get(outputs[0].name))
-    values = {spec.name: value_constraint(spec, inputs, bounds=bounds.get(spec.name)) for spec in outputs}
+        spec = outputs[0]
+        return _value_constraint(spec, view[spec.name], single=True, bounds=bounds.get(spec.name))
+    values = {spec.name: _value_constraint(spec, view[spec.name], bounds=bounds.get(spec.name)) for spec in outputs}
     room = None
     citing = [spec for spec in outputs if spec.cites is not None and not spec.extractive]
     if max_chars is not None and citing:
@@ -205,7 +235,7 @@ def fields_constraint(
         parts.append(("\n" if i else "") + f"{spec.label}: ")
         value = values[spec.name]
         if spec in citing and room is not None:
-            value = value_constraint(spec, inputs, bounds=bounds.get(spec.name), room=room)
+            value = _value_constraint(spec, view[spec.name], bounds=bounds.get(spec.name), room=room)
         parts.append(value or Regex(rf"[^\n]{{1,{DEFAULT_MAX_LINE}}}"))
     return Seq(tuple(parts))
 

@@ -47,10 +47,11 @@ _TYPE_NAMES: dict[str, Any] = {
 class Signature:
     """The inputs, outputs and instructions of one LM step."""
 
-    __slots__ = ("_inputs", "_instructions", "_outputs")
+    __slots__ = ("_hash", "_inputs", "_instructions", "_outputs")
     _instructions: str
     _inputs: tuple[FieldSpec, ...]
     _outputs: tuple[FieldSpec, ...]
+    _hash: int
     _declared: ClassVar[tuple[FieldSpec, ...]] = ()
     _declared_instructions: ClassVar[str] = ""
 
@@ -76,6 +77,8 @@ class Signature:
         object.__setattr__(self, "_instructions", instructions.strip())
         object.__setattr__(self, "_inputs", tuple(f for f in parsed if f.kind == "input"))
         object.__setattr__(self, "_outputs", tuple(f for f in parsed if f.kind == "output"))
+        # Computed once: a signature keys the caches of prompts and constraints at every call.
+        object.__setattr__(self, "_hash", hash(self._key()))
 
     def __init_subclass__(cls, *, instructions: str = "", **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -176,7 +179,7 @@ class Signature:
         return isinstance(other, Signature) and self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        return self._hash
 
     def __str__(self) -> str:
         return f"{', '.join(map(repr, self.inputs))} -> {', '.join(map(repr, self.outputs))}"
