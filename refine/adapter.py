@@ -223,6 +223,7 @@ def _first_error(exc: pydantic.ValidationError) -> str:
 _LABEL_FLAGS = re.IGNORECASE | re.ASCII
 
 
+@functools.lru_cache(maxsize=512)  # parsed at every call; depends on the signature alone
 def _label_pattern(signature: Signature) -> re.Pattern[str]:
     """A field label at the start of a line; the group ``f<i>`` that matched names output ``i``."""
     labels = "|".join(f"(?P<f{i}>{re.escape(f.label)})" for i, f in enumerate(signature.outputs))

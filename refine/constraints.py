@@ -352,15 +352,16 @@ class Bounds:
         )
 
 
-def constraint_kinds(constraint: str | Constraint) -> set[type]:
+@lru_cache(maxsize=1024)  # a backend asks at every call, mostly of a grammar it was asked before
+def constraint_kinds(constraint: str | Constraint) -> frozenset[type]:
     """Every constraint type used inside ``constraint``, so a backend can say what it cannot enforce."""
     if isinstance(constraint, str):
-        return set()
+        return frozenset()
     kinds: set[type] = {type(constraint)}
     children = constraint.parts if isinstance(constraint, Seq) else getattr(constraint, "alternatives", ())
     for child in children:
         kinds |= constraint_kinds(child)
-    return kinds
+    return frozenset(kinds)
 
 
 def _ends(part: str | Constraint, text: str, start: int, stops: Collection[int] | None = None) -> set[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Collection, Iterable
+from functools import lru_cache
 from typing import TypeAlias
 
 from refine.constraints import Constraint, JsonSchema, constraint_kinds
@@ -78,7 +79,7 @@ class ScriptedLM(Closing):
                 f"scripted reply {index + 1} ({text[:60]!r}) breaks the request's constraint "
                 f"{request.constraint!r:.200}{problem}; a constrained backend could not produce it, so fix the script"
             )
-        prompt_words = sum(len(m.content.split()) for m in request.messages)
+        prompt_words = sum(_words(m.content) for m in request.messages)
         return LMResponse(
             text=text,
             prompt_tokens=prompt_words,
@@ -88,6 +89,12 @@ class ScriptedLM(Closing):
         )
 
 
+@lru_cache(maxsize=4096)  # a script sends the same prompts again and again
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+@lru_cache(maxsize=1024)  # and holds the same replies to the same grammars
 def _constraint_problem(constraint: Constraint | None, text: str) -> str | None:
     """None when ``text`` satisfies ``constraint``; else what is wrong (``""`` when no more is known)."""
     if constraint is None:
