@@ -57,3 +57,18 @@ def test_the_retriever_loads_bm25s_when_first_asked_for() -> None:
     # The check above would pass vacuously if the heavy names never loaded; they do, on use.
     loaded = _loaded_after("from refine import BM25Retriever")
     assert {"bm25s", "numpy", "scipy"} <= set(_heavy(loaded))
+
+
+def test_import_refine_loads_refine_alone() -> None:
+    # Every public name is imported from its module on first use (PEP 562): `import refine` loads
+    # no module of this project but the package itself, and no pydantic.
+    loaded = _loaded_after("import refine")
+    ours = [m for m in loaded if m.split(".")[0] in ("refine", "citations", "corpora")]
+    assert ours == ["refine"] and "pydantic" not in loaded
+
+
+def test_each_name_loads_its_own_module_on_first_use() -> None:
+    loaded = _loaded_after("import refine\nrefine.Message")
+    assert "refine.lm._types" in loaded and "refine.rag" not in loaded and "refine.optimizers" not in loaded
+    # The retriever is the one exported name that stands on heavy packages, and rich is not one.
+    assert _heavy(_loaded_after("from refine import *")) == ["bm25s", "numpy", "scipy"]

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 __all__ = ["PROGRESS_THRESHOLD", "build_progress", "wants_progress"]
 
@@ -26,6 +21,10 @@ def wants_progress(show_progress: bool | None, count: int) -> bool:
 
 def build_progress(enabled: bool) -> Progress:
     """A progress display on stderr; a disabled one draws nothing, so callers need one code path."""
+    # rich is imported here, when an index is built, not when the retriever is.
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     return Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
