@@ -1,6 +1,6 @@
 """``python -m benchmarks``: every benchmark of issue 17 in one command, into one folder.
 
-    python -m benchmarks [--quick] [--only import,overhead,retrieval,quality] [--data DIR] [--out DIR]
+    python -m benchmarks [--quick] [--only import,overhead,retrieval,quality] [--questions N] [--data DIR] [--out DIR]
 
 Each part is a module of this package with a ``run(*, quick=False, ...) -> list[dict]`` (see
 :data:`PARTS`), imported by name when it runs: a part whose module is not there is reported as
@@ -43,13 +43,14 @@ class Part:
     name: str
     module: str
     takes_data: bool = False
+    takes_questions: bool = False  # run(..., n=N): how many questions per data set
 
 
 PARTS = (
     Part("import", "benchmarks.import_time"),
     Part("overhead", "benchmarks.overhead"),
     Part("retrieval", "benchmarks.retrieval", takes_data=True),
-    Part("quality", "benchmarks.quality", takes_data=True),
+    Part("quality", "benchmarks.quality", takes_data=True, takes_questions=True),
 )
 Status = Literal["ok", "failed", "not available"]
 
@@ -77,7 +78,7 @@ class Outcome:
         }
 
 
-def run_part(part: Part, *, quick: bool, data: Path | None) -> Outcome:
+def run_part(part: Part, *, quick: bool, data: Path | None, questions: int | None = None) -> Outcome:
     """Import ``part.module`` and call its ``run``; whatever goes wrong becomes the outcome's error."""
     started = time.perf_counter()
 
@@ -103,6 +104,8 @@ def run_part(part: Part, *, quick: bool, data: Path | None) -> Outcome:
     arguments: dict[str, Any] = {"quick": quick}
     if part.takes_data:
         arguments["data"] = data
+    if part.takes_questions and questions is not None:
+        arguments["n"] = questions
     try:
         rows = run(**arguments)
     except Exception as error:  # as above: the part failed, the suite carries on
@@ -126,6 +129,16 @@ def _only(text: str) -> tuple[Part, ...]:
     return tuple(part for part in PARTS if part.name in names)
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of questions, e.g. --questions 20")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
@@ -147,6 +160,12 @@ def parser() -> argparse.ArgumentParser:
         help="the shared data folder (default: $REFINE_DATA, else ../shared/data beside the checkout)",
     )
     parser.add_argument(
+        "--questions",
+        type=_positive,
+        metavar="N",
+        help="questions per data set for the quality part (default 100; resumed from earlier rows)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         metavar="DIR",
@@ -165,11 +184,12 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
         "quick": args.quick,
         "only": [part.name for part in args.only],
         "data": str(args.data) if args.data else None,
+        "questions": args.questions,
     }
     outcomes = []
     for number, part in enumerate(args.only, start=1):
         console.print(f"[bold]\\[{number}/{len(args.only)}] {part.name}[/]: {part.module}.run(quick={args.quick})")
-        outcome = run_part(part, quick=args.quick, data=args.data)
+        outcome = run_part(part, quick=args.quick, data=args.data, questions=args.questions)
         outcomes.append(outcome)
         took = f"{outcome.seconds:.1f} s"
         if outcome.status == "ok":

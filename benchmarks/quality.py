@@ -495,9 +495,10 @@ def table(rows: Sequence[Mapping[str, Any]]) -> Table:
     return out
 
 
-def run(*, quick: bool = False, data: Path | None = None) -> list[dict[str, Any]]:
+def run(*, quick: bool = False, data: Path | None = None, n: int | None = None) -> list[dict[str, Any]]:
     """For ``python -m benchmarks``: the summaries of every system (``quick``: 5 questions per data set,
-    3 training questions, in a fresh file; otherwise 100, resuming ``benchmarks/results/quality.jsonl``)."""
+    3 training questions, in a fresh file; otherwise ``n``, by default 100, resuming
+    ``benchmarks/results/quality.jsonl``)."""
     data = data or corpora.shared_data_dir()
     if data is None:
         raise FileNotFoundError("no shared data folder: set REFINE_DATA or put ../shared/data beside the checkout")
@@ -506,14 +507,14 @@ def run(*, quick: bool = False, data: Path | None = None) -> list[dict[str, Any]
         with tempfile.TemporaryDirectory() as scratch:
             return measure(
                 data,
-                n=5,
+                n=n or 5,
                 systems=SYSTEMS,
                 out=Path(scratch) / "quality.jsonl",
                 settings=Settings(n_train=3),
                 console=console,
                 progress=False,
             )
-    return measure(data, n=100, systems=SYSTEMS, out=RESULTS, settings=Settings(), console=console)
+    return measure(data, n=n or 100, systems=SYSTEMS, out=RESULTS, settings=Settings(), console=console)
 
 
 def _systems(text: str) -> tuple[str, ...]:

@@ -226,3 +226,18 @@ def test_overhead_runs_as_a_file_and_as_a_part(capsys):
     if importlib.util.find_spec("dspy") is None:
         assert all(row["dspy_us"] is None and row["ratio"] is None for row in rows)
         assert "dspy not installed: pip install -e '.[bench]'" in capsys.readouterr().out
+
+
+def test_questions_reach_the_quality_part_alone(parts, tmp_path):
+    code, _ = suite("--only", "overhead,quality", "--questions", "8", "--out", str(tmp_path))
+
+    assert code == 0
+    assert parts["quality"] == [{"quick": False, "data": _suite.corpora.shared_data_dir(), "n": 8}]
+    assert parts["overhead"] == [{"quick": False}]
+    assert json.loads((tmp_path / "results.json").read_text())["run"]["questions"] == 8
+
+
+def test_questions_must_be_a_positive_number(capsys):
+    with pytest.raises(SystemExit) as exited:
+        _suite.main(["--questions", "0"])
+    assert exited.value.code == 2 and "'0' is not a positive number of questions" in capsys.readouterr().err
