@@ -66,7 +66,7 @@ def llama_server(n_ctx: int, log: Path, *, extra: Sequence[str] = ()) -> Iterato
     root, stops it by PID."""
     port = free_port()
     command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_model_path()),
+        sys.executable, "-m", "refine.lm._amx", "--model", str(embedded_model_path()),
         "--host", "127.0.0.1", "--port", str(port), "--model_alias", "smollm2",
         "--chat_format", "chatml", "--n_ctx", str(n_ctx), *extra,
     ]  # fmt: skip

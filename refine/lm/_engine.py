@@ -30,6 +30,7 @@ from guidance.models import Model
 from guidance.models._engine import EngineInterpreter, LogitsOutput
 from guidance.models._llama_cpp import LlamaCppEngine
 
+from refine.lm._amx import without_extra_buffers
 from refine.lm._interrupt import raise_if_interrupted
 
 __all__ = ["BudgetSpent", "build_model"]
@@ -171,13 +172,14 @@ class _LastLogitsEngine(LlamaCppEngine):  # type: ignore[misc]
 
 def build_model(path: str, *, chat_template: type[ChatTemplate], **llama_kwargs: Any) -> Model:
     """A guidance model over the GGUF file at ``path``, without monitoring or token probabilities."""
-    engine = _LastLogitsEngine(
-        path,
-        chat_template=chat_template,
-        enable_monitoring=False,
-        enable_token_probabilities=False,
-        enable_top_k=False,
-        **llama_kwargs,
-    )
+    with without_extra_buffers():
+        engine = _LastLogitsEngine(
+            path,
+            chat_template=chat_template,
+            enable_monitoring=False,
+            enable_token_probabilities=False,
+            enable_top_k=False,
+            **llama_kwargs,
+        )
     sampling = SamplingParams()  # type: ignore[typeddict-item]  # guidance's own default: empty
     return Model(interpreter=EngineInterpreter(engine), sampling_params=sampling, echo=False)

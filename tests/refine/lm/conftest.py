@@ -286,7 +286,7 @@ def llama_server(embedded_lm, tmp_path_factory) -> Iterator[str]:
 
     port = free_port()
     command = [
-        sys.executable, "-m", "llama_cpp.server",
+        sys.executable, "-m", "refine.lm._amx",  # python -m llama_cpp.server, AMX-safe
         "--model", str(embedded_model_path()),
         "--host", "127.0.0.1", "--port", str(port),
         "--model_alias", "smollm2", "--chat_format", "chatml", "--n_ctx", "4096",
