@@ -98,7 +98,17 @@ class Settings:
     backtracks: int = 2
 
     def key(self) -> dict[str, int]:
-        return {"k": self.k, "max_tokens": self.max_tokens, "n_ctx": self.n_ctx}
+        return {
+            "k": self.k,
+            "max_tokens": self.max_tokens,
+            "n_ctx": self.n_ctx,
+            "n_train": self.n_train,
+            "backtracks": self.backtracks,
+        }
+
+    def tag(self) -> str:
+        """The settings as a file name's part: a compiled program is reused only under the same ones."""
+        return "-".join(f"{name}{value}" for name, value in self.key().items())
 
 
 @dataclass(frozen=True)
@@ -213,6 +223,34 @@ def compile_program(
         "demos": len(demos),
     }
     return result.program, cost
+
+
+def compiled(
+    out: Path,
+    name: str,
+    settings: Settings,
+    train: Sequence[Example],
+    retriever: BM25Retriever,
+    lm: LM,
+    runner: Runner,
+    console: Console,
+) -> tuple[Program, dict[str, Any]]:
+    """The compiled program for one data set: loaded from beside ``out`` when an earlier run of these
+    settings saved it (its rows keep what compiling cost), else compiled now and saved there, so a
+    run resumed in steps compiles once."""
+    saved = out.with_name(f"{out.stem}-compiled-{name}-{settings.tag()}.json")
+    earlier = [
+        row for (system, dataset, _), row in runner.done.items() if (system, dataset) == ("refine compiled", name)
+    ]
+    if saved.exists() and earlier and "compile_seconds" in earlier[0]:
+        program = refine_program("suggest", settings, retriever).load(saved)
+        cost = {key: earlier[0][key] for key in ("compile_seconds", "compile_questions", "compile_calls", "demos")}
+        console.print(f"loaded the program compiled on {name} from {saved.name}")
+        return program, cost
+    program, cost = compile_program(settings, train, retriever, lm)
+    console.print(f"compiled on {len(train)} {name} questions: {cost}")
+    program.save(saved)
+    return program, cost
 
 
 # DSPy ------------------------------------------------------------------------------------------
@@ -421,8 +459,7 @@ def measure(
                     if not runner.missing(system, found):
                         continue
                     train, retriever = trains[name]
-                    program, cost = compile_program(settings, train, retriever, lm)
-                    console.print(f"compiled on {len(train)} {name} questions: {cost}")
+                    program, cost = compiled(out, name, settings, train, retriever, lm, runner, console)
                     runner.answer_all(system, refine_answerer(program, lm), found, cost)
                 continue
             mode = {"refine": "plain", "refine+suggest": "suggest", "refine+assert": "assert"}[system]
