@@ -2,7 +2,8 @@
 
 Each plot has a fixed file name (:data:`PLOTS`) and is drawn when its rows are there:
 
-- ``quality_f1_vs_calls.png``: answer F1 against LM calls per question, one point per system, one panel per dataset;
+- ``quality_f1_vs_calls.png``: answer F1 (with its 95% interval, where rows carry ``f1_low`` and ``f1_high``)
+  against LM calls per question, one point per system, one panel per dataset;
 - ``quality_validity_vs_calls.png``: the share of answers whose citations are valid, against the same;
 - ``quality_retry_cost.png``: LM calls and seconds per question, per system, bars grouped by dataset;
 - ``overhead.png``: microseconds per ``Predict`` call without a model, refine beside DSPy, per mode.
@@ -71,18 +72,31 @@ def _datasets(rows: Sequence[Row]) -> dict[str, list[Row]]:
 def _scatter(rows: Sequence[Row], key: str, label: str):
     datasets = _datasets(rows)
     figure, axes = _figure(len(datasets), title=f"{label} against LM calls per question")
+    markers = "osD^vP*Xhp<>"
+    systems = list(dict.fromkeys(str(row["system"]) for row in rows))
+    highest = [row.get(f"{key}_high") or row.get(key) or 0.0 for row in rows]
+    top = min(1.05, max(highest, default=1.0) + 0.1)  # small F1s are not squeezed against the axis
     for ax, (dataset, found) in zip(axes, datasets.items(), strict=True):
         for row in found:
             if row.get(key) is None or row.get("calls") is None:
                 continue
-            ax.scatter([row["calls"]], [row[key]], s=40)
-            ax.annotate(str(row["system"]), (row["calls"], row[key]), textcoords="offset points", xytext=(5, 4))
+            # Systems that share a point (1 call, F1 0) stay apart by marker and colour, named in the legend.
+            index = systems.index(str(row["system"]))
+            low, high = row.get(f"{key}_low"), row.get(f"{key}_high")
+            error = [[row[key] - low], [high - row[key]]] if low is not None and high is not None else None
+            ax.errorbar(
+                [row["calls"]], [row[key]], yerr=error, fmt=markers[index % len(markers)], color=f"C{index % 10}",
+                markersize=7, capsize=3, label=str(row["system"]), alpha=0.85,
+            )  # fmt: skip
         ax.set_title(f"{dataset} (n = {found[0].get('n')})")
         ax.set_xlabel("LM calls per question")
         ax.set_ylabel(label)
         ax.set_xlim(left=0)
-        ax.set_ylim(0, 1.05)
+        ax.set_ylim(0, top)
         ax.grid(alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:
+        figure.legend(handles, labels, loc="outside right center", fontsize="small")
     return figure
 
 

@@ -75,6 +75,7 @@ from refine import (
     load_dataset,
     metrics,
 )
+from refine._eval_report import bootstrap_interval
 from refine.errors import RefineError
 from refine.lm import LM
 from refine.metrics import exact_match, token_f1
@@ -386,9 +387,15 @@ def summarise(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         values = [float(r[key]) for r in rows if r.get(key) is not None]
         return statistics.fmean(values) if values else None
 
+    f1 = [float(r["f1"]) for r in rows]
+    low, high = bootstrap_interval(f1, seed=0) if f1 else (None, None)
     return {
         "n": len(rows),
-        **{key: mean(key) for key in ("em", "f1", "parsed", "valid", "gold_precision", "gold_recall")},
+        "em": mean("em"),
+        "f1": mean("f1"),
+        "f1_low": low,  # the 95% bootstrap interval of the mean F1: at n = 20 it is wide
+        "f1_high": high,
+        **{key: mean(key) for key in ("parsed", "valid", "gold_precision", "gold_recall")},
         **{key: mean(key) for key in ("calls", "prompt_tokens", "completion_tokens", "seconds")},
         "errors": sum(1 for r in rows if r.get("error")),
     }
@@ -510,6 +517,8 @@ def table(rows: Sequence[Mapping[str, Any]]) -> Table:
         "n",
         "em",
         "f1",
+        "f1_low",
+        "f1_high",
         "parsed",
         "valid",
         "gold_precision",
