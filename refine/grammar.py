@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import Any, Literal, TypeAlias
 
 from corpora import Passage
+from refine._json_bounds import fit_schema, longest_json
 from refine._lowering import cited_answer_schema, lower_value, lowering_problem, require_lowerable
 from refine.constraints import (
     Bounds,
@@ -55,6 +56,8 @@ logger = logging.getLogger(__name__)
 INT = r"-?[0-9]{1,18}"
 FLOAT = r"-?[0-9]{1,15}(?:\.[0-9]{1,10})?"
 DEFAULT_MAX_LINE = 300
+# A free-text field in a reply of several: one line, so the next field's label can follow.
+FREE_LINE = Regex(rf"[^\n]{{1,{DEFAULT_MAX_LINE}}}")
 
 
 def as_passages(value: Any) -> tuple[Passage, ...] | None:
@@ -187,6 +190,10 @@ def _longest(constraint: Constraint | None) -> int | None:
     if isinstance(constraint, Regex):
         bound = re.fullmatch(r"\[\^\\n\]\{\d+,(\d+)\}", constraint.pattern)
         return int(bound[1]) if bound else {INT: 19, FLOAT: 27}.get(constraint.pattern)
+    if isinstance(constraint, Quote):  # a run of one source, then " [i]"
+        return max(len(source) for source in constraint.sources) + len(str(len(constraint.sources))) + 3
+    if isinstance(constraint, JsonSchema):
+        return longest_json(constraint.as_dict)
     return None
 
 
@@ -221,22 +228,35 @@ def _fields_constraint(
     if len(outputs) == 1:
         # One field: a reply cut by the budget still parses, and its uncited end is retried.
         spec = outputs[0]
-        return _value_constraint(spec, view[spec.name], single=True, bounds=bounds.get(spec.name))
+        value = _value_constraint(spec, view[spec.name], single=True, bounds=bounds.get(spec.name))
+        if isinstance(value, JsonSchema) and max_chars is not None:  # but cut JSON does not parse
+            value = JsonSchema.of(fit_schema(value.as_dict, max_chars))
+        return value
+    # Free text (None) is one line of up to DEFAULT_MAX_LINE characters, but counts as of unknown
+    # length: held to its share, a chain of thought would leave a cited answer one short sentence.
     values = {spec.name: _value_constraint(spec, view[spec.name], bounds=bounds.get(spec.name)) for spec in outputs}
     room = None
-    citing = [spec for spec in outputs if spec.cites is not None and not spec.extractive]
-    if max_chars is not None and citing:
-        others = [_longest(values[spec.name]) for spec in outputs if spec not in citing]
-        if all(length is not None for length in others):
+    if max_chars is not None:
+        # The fields that can give way share what the others leave of the budget: citing fields
+        # (their sentence count) and JSON (its strings' lengths and lists' items).
+        citing = [spec for spec in outputs if spec.cites is not None and not spec.extractive]
+        fitted = [spec for spec in outputs if isinstance(values[spec.name], JsonSchema)]
+        others = [_longest(values[spec.name]) for spec in outputs if spec not in citing and spec not in fitted]
+        share = max_chars  # when some other field's length is unknown: each at least bounded
+        if (citing or fitted) and all(length is not None for length in others):
             labels = sum(len(spec.label) + 3 for spec in outputs)
-            room = max(0, max_chars - labels - sum(length or 0 for length in others)) // len(citing)
+            share = max(0, max_chars - labels - sum(length or 0 for length in others)) // len(citing + fitted)
+            room = share if citing else None
+        for spec in outputs:
+            value = values[spec.name]
+            if isinstance(value, JsonSchema):
+                values[spec.name] = JsonSchema.of(fit_schema(value.as_dict, share))
+            elif spec in citing and room is not None:
+                values[spec.name] = _value_constraint(spec, view[spec.name], bounds=bounds.get(spec.name), room=room)
     parts: list[str | Constraint] = []
     for i, spec in enumerate(outputs):
         parts.append(("\n" if i else "") + f"{spec.label}: ")
-        value = values[spec.name]
-        if spec in citing and room is not None:
-            value = _value_constraint(spec, view[spec.name], bounds=bounds.get(spec.name), room=room)
-        parts.append(value or Regex(rf"[^\n]{{1,{DEFAULT_MAX_LINE}}}"))
+        parts.append(values[spec.name] or FREE_LINE)
     return Seq(tuple(parts))
 
 

@@ -116,3 +116,18 @@ def test_every_cited_reply_a_grammar_admits_validates(data, mode, k):
     reply = data.draw(replies(fields_constraint(sig, inputs)))
     prediction = Predict(sig, lm=ScriptedLM([reply]), max_backtracks=0)(**inputs)
     assert prediction.ok, (reply, prediction.violations)
+
+
+def _decoded_length(reply: str) -> int:
+    """Characters as the budget counts them: a ``\\uXXXX`` escape as two (see refine._json_bounds)."""
+    return len(reply) - 4 * reply.count("\\u")
+
+
+@settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.data())
+def test_a_reply_of_fields_of_known_length_fits_the_token_budget(data):
+    # Cut at max_tokens, a reply of several fields does not parse; the grammar must end in time.
+    signature = data.draw(signatures().filter(lambda s: all(f.type is not str or f.cites for f in s.outputs)))
+    inputs = {"passages": PASSAGES, "question": "Which city is the capital of France?"}
+    reply = data.draw(replies(fields_constraint(signature, inputs, max_chars=512)))
+    assert _decoded_length(reply) <= 512, reply
