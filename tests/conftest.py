@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 
 import pytest
 from hypothesis import find, settings
 from hypothesis import strategies as st
+
+# A shell starts a background job (`pytest &`, nohup) with SIGINT ignored, and Python then installs
+# no KeyboardInterrupt handler; the tests of Ctrl-C send SIGINT and need one, as at a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _model_available() -> bool:

@@ -206,7 +206,9 @@ def test_a_reply_stops_at_max_tokens_inside_any_grammar_on_the_embedded_model(em
     predict = Predict(Typed, lm=embedded_lm, max_backtracks=0, temperature=1.0)
     request = replace(predict.plan(embedded_lm, inputs).request, max_tokens=24, temperature=1.0)
     attempt = predict.attempt(embedded_lm, request, inputs)
-    assert attempt.response.finish_reason == "length" and attempt.response.completion_tokens <= 30, attempt.response
+    # Counted again from the text, the reply may take a few tokens more than the model spent on it
+    # (text the grammar forces is not split as the tokenizer splits it); far from 4,096 either way.
+    assert attempt.response.finish_reason == "length" and attempt.response.completion_tokens <= 48, attempt.response
     assert not attempt.ok and "stopped at max_tokens=24" in attempt.failures[0].message
 
 
