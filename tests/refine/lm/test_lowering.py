@@ -37,6 +37,26 @@ def test_the_per_sentence_schema_cites_by_an_integer_enum_of_1_to_k():
     json.dumps(schema)  # plain JSON
 
 
+@pytest.mark.parametrize(
+    ("sentence", "admitted"),
+    [
+        ("Paris", True),
+        ("In 1901 Wilhelm Röntgen", True),
+        ("1", False),  # a passage number written as the sentence: "1 [2][3]."
+        ("1901 was the year", False),  # a digit first: held to a length, the model writes "1111..."
+        ("Yes", False),
+        ("1}, {", False),  # JSON written into the sentence
+        ("Three Men on a Horse }, { more", False),
+        ("<a sentence that answers the question>", False),  # the prompt's placeholder, copied
+        ("The answer is <unknown>", False),
+        ("x" * 160, True),
+        ("x" * 161, False),
+    ],
+)
+def test_a_sentence_is_4_to_160_characters_of_prose_from_a_letter(sentence, admitted):
+    assert (re.fullmatch(SENTENCE_PATTERN, sentence) is not None) is admitted
+
+
 def test_min_citations_lists_the_sets_of_distinct_passages():
     citations_schema = cited_answer_schema(3, min_citations=2)["properties"]["sentences"]["items"]["properties"]
     assert citations_schema["citations"] == {"enum": [[1, 2], [1, 3], [2, 3], [1, 2, 3]]}

@@ -8,6 +8,7 @@ reply the lowered schema does not admit cannot reach the parser.
 from __future__ import annotations
 
 import json
+import re
 from typing import Literal
 
 import pytest
@@ -60,6 +61,10 @@ def test_cited_rag_on_a_json_backend_decodes_under_the_lowered_schema_and_render
     # The keys stay in the order they are to be written: the sentence before the citations closing it.
     assert request.constraint.schema.index('"sentence"') < request.constraint.schema.index('"citations"')
     assert "numbers of the passages" in request.messages[0].content
+    # The shape is shown with placeholders the sentence pattern refuses, so they cannot be copied.
+    shown = '{"sentences": [{"sentence": "<a sentence that answers the question>", "citations": [<the number'
+    assert shown in request.messages[0].content
+    assert re.fullmatch(SENTENCE_PATTERN, "<a sentence that answers the question>") is None
 
 
 def test_k_per_and_min_come_from_the_inputs_and_the_citation_rule():
@@ -75,6 +80,8 @@ def test_k_per_and_min_come_from_the_inputs_and_the_citation_rule():
     lowered = json.loads(lm.requests[0].constraint.schema)["properties"]["answer"]
     assert lowered == cited_answer_schema(2, per="answer", min_citations=2)
     assert lowered["properties"]["citations"] == {"enum": [[1, 2]]}
+    shape = '{"sentences": ["<a sentence that answers the question>"], "citations": [<the number of its passage>]}'
+    assert shape in lm.requests[0].messages[0].content
 
 
 def test_the_scripted_backend_holds_replies_to_the_schema_as_a_grammar_would():
