@@ -27,6 +27,7 @@ __all__ = [
     "SENTENCE_PATTERN",
     "cited_answer_constraint",
     "cited_answer_schema",
+    "cited_answer_shape",
     "cited_object",
     "lower_value",
     "lowering_problem",
@@ -43,9 +44,10 @@ def sentence_pattern(max_chars: int = 160) -> str:
 
     The bound is in the pattern, not in ``maxLength``: llama.cpp's converter ignores ``maxLength``
     beside a ``pattern``, and a small model then writes one sentence until it runs out of tokens.
-    It starts with a letter and runs to at least four characters: allowed a digit and one
-    character, SmolLM2 through llama.cpp's server wrote a passage number as the sentence
-    (``"1 [2][3]."``) on 15 of 40 questions, and held to four after a digit, ``"1111..."``.
+    It starts with a letter and runs to at least four characters. Allowed to be one digit,
+    SmolLM2 through llama.cpp's server wrote a passage number as the sentence (``"1 [2][3]."``)
+    on 15 of 40 questions; allowed to start with a digit and held to four characters, it wrote
+    ``"1111..."`` to the bound.
     """
     return f"^[A-Za-z]{_SENTENCE_CHAR}{{3,{max_chars - 1}}}$"
 
@@ -124,6 +126,22 @@ def cited_answer_schema(
             "citations": citations,
         }
     return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
+
+
+_PLACEHOLDER = '"<a sentence that answers the question>"'
+_NUMBERS = "[<the number of its passage>]"
+
+
+def cited_answer_shape(per: Per = "sentence") -> str:
+    """The object :func:`cited_answer_schema` describes, with placeholders, for a prompt to show.
+
+    Told only "its sentences, each with the numbers ...", SmolLM2 wrote passage titles and numbers
+    as sentences; shown a worked example, it copied the example's sentence as its answer. The
+    placeholders cannot be copied: the sentence pattern refuses '<' and '>'.
+    """
+    if per == "answer":
+        return f'{{"sentences": [{_PLACEHOLDER}], "citations": {_NUMBERS}}}'
+    return f'{{"sentences": [{{"sentence": {_PLACEHOLDER}, "citations": {_NUMBERS}}}]}}'
 
 
 def cited_answer_constraint(

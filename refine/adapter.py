@@ -16,7 +16,7 @@ import pydantic
 
 from corpora import Passage
 from corpora._text import encoding_problem
-from refine._lowering import cited_object
+from refine._lowering import cited_answer_shape, cited_object
 from refine.constraints import Constraint
 from refine.errors import ParseError, SignatureError, UsageError
 from refine.fields import adapter_for
@@ -79,20 +79,10 @@ def _system_prompt(signature: Signature, format: Format) -> str:
     return "\n\n".join(parts)
 
 
-_SENTENCE = '"<a sentence that answers the question>"'
-_NUMBERS = "[<the number of its passage>]"
-# The shape of a cited answer, shown with placeholders: told only "its sentences, each with the
-# numbers ...", SmolLM2 wrote passage titles and numbers as sentences; shown a worked example, it
-# copied the example's sentence as its answer. The sentence pattern refuses '<' and '>'.
-_CITED_SHAPE = {
-    "sentence": f'{{"sentences": [{{"sentence": {_SENTENCE}, "citations": {_NUMBERS}}}]}}',
-    "answer": f'{{"sentences": [{_SENTENCE}], "citations": {_NUMBERS}}}',
-}
-
-
 def _json_description(spec: FieldSpec) -> str:
     if lowers_citations(spec) and spec.cites is not None:
-        return f"its sentences, each with the numbers of the passages that support it: {_CITED_SHAPE[spec.cites.per]}"
+        shape = cited_answer_shape(spec.cites.per)
+        return f"its sentences, each with the numbers of the passages that support it: {shape}"
     return spec.description or spec.type_name
 
 
