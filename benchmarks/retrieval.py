@@ -164,7 +164,7 @@ def hotpotqa_rows(path: Path, sizes: Sizes, quick: bool) -> list[dict[str, Any]]
     if importlib.util.find_spec("rank_bm25") is not None:
         systems.append("rank_bm25")
     else:
-        _note("rank_bm25 is not installed, so it is left out (pip install 'refine[bench]' or rank-bm25==0.2.2)")
+        _note("rank_bm25 not installed, left out: pip install -e '.[bench]'")
     corpus = "hotpotqa-dev397" if sizes.hotpotqa_limit is None else f"hotpotqa-dev397[:{sizes.hotpotqa_limit}]"
     rows, tops = [], {}
     for system in systems:
