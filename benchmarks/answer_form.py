@@ -38,7 +38,7 @@ import corpora
 from refine import BM25Retriever, CitedRAG, LlamaCpp, RefineError, Suggest, checks
 from refine.constraints import cited_text_pattern
 from refine.metrics import exact_match, token_f1
-from refine.predict import copied_feedback
+from refine.program._predict import copied_feedback
 
 FUNCTION_WORDS = frozenset(
     [

@@ -56,9 +56,9 @@ from refine import (
     Suggest,
     checks,
 )
-from refine.assertions import evaluate
 from refine.history import Attempt
 from refine.lm import LM, LMRequest, Message
+from refine.program._assertions import violations_of
 
 RULES = (checks.non_empty("answer"), checks.citations_valid("answer"), checks.every_sentence_cited("answer"))
 MODES = ("none", "suggest", "assert", "grammar", "grammar+support", "suggest/rebuilt", "grammar+support/rebuilt")
@@ -90,7 +90,7 @@ def passes(outputs: dict[str, Any] | None, inputs: dict[str, Any]) -> bool:
     if outputs is None:
         return False
     prediction = Prediction(outputs, inputs=inputs)
-    return not any(evaluate(Assert(rule), prediction) for rule in RULES)
+    return not any(violations_of(Assert(rule), prediction) for rule in RULES)
 
 
 def rebuilt(lm: LM, attempts: Sequence[Attempt]) -> dict[str, Any]:

@@ -33,8 +33,8 @@ from rich.table import Table
 
 import corpora
 from refine import BM25Retriever, CitedRAG, LlamaCpp, Predict, ScriptedLM, metrics
-from refine.datasets import load_dataset
-from refine.evaluation import EvalReport, evaluate
+from refine.evaluation._datasets import load_dataset
+from refine.evaluation._evaluate import EvalReport, evaluate
 from refine.example import Example
 from refine.lm import LMRequest
 

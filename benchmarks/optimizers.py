@@ -45,10 +45,10 @@ from refine import (
     load_dataset,
     metrics,
 )
-from refine.module import Program
+from refine.cli._optimize import cited_labels
 from refine.optimizers import BootstrapFewShot, DemoTrimWarning, LabeledFewShot, RandomSearch, RepairDemo
-from refine.optimizers._command import cited_labels
 from refine.optimizers._fewshot import TeacherRuns
+from refine.program._module import Program
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FILES = {"hotpotqa": DATA / "hotpotqa" / "dev397.jsonl", "nq": DATA / "nq_open" / "oracle1500.jsonl.gz"}

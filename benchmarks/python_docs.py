@@ -49,7 +49,7 @@ import citations
 from benchmarks.answer_form import repeated_5gram, sentence_flags
 from corpora import Passage
 from refine import BM25Retriever, CitedRAG, LlamaCpp, RefineError
-from refine.cli import open_retriever
+from refine.cli._main import open_retriever
 
 logger = logging.getLogger(__name__)
 

@@ -75,11 +75,11 @@ from refine import (
     load_dataset,
     metrics,
 )
-from refine._eval_report import bootstrap_interval
 from refine.errors import RefineError
+from refine.evaluation._report import bootstrap_interval
 from refine.lm import LM
 from refine.metrics import exact_match, token_f1
-from refine.module import Program
+from refine.program._module import Program
 
 RESULTS = Path(__file__).resolve().parent / "results" / "quality.jsonl"
 FILES = {"hotpotqa": Path("hotpotqa") / "dev397.jsonl", "nq": Path("nq_open") / "oracle1500.jsonl.gz"}

@@ -37,11 +37,11 @@ import citations
 import corpora
 from corpora import Passage
 from refine import AssertionFailed, BM25Retriever, Citations, InputField, LlamaCpp, OutputField, Signature, checks
-from refine.assertions import Assert
 from refine.metrics import exact_match, token_f1
-from refine.predict import Predict
-from refine.rag import ExtractiveQA, SpanRAG
-from refine.spans import answer_candidates
+from refine.program._assertions import Assert
+from refine.program._predict import Predict
+from refine.rag._cited import ExtractiveQA, SpanRAG
+from refine.rag._spans import answer_candidates
 
 WORDS = 5
 

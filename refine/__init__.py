@@ -5,6 +5,13 @@ breaks a rule is retried with feedback.
 
 ``import refine`` stays cheap: each name below is imported from its module when first asked
 for (PEP 562), so a program pays for pydantic, bm25s or the backends only once it uses them.
+
+The packages are the layers, lowest first: ``errors`` and ``usage`` (leaves); ``constraints``;
+``lm`` and ``retrieval`` (backends); ``history`` and ``example`` (the values a call returns and
+learns from); ``signatures`` (and all that derives from one); ``program`` (the one program
+type, Predict, Module, rules, program files); ``checks`` and ``metrics``; ``evaluation``;
+``optimizers``; ``rag``; ``testing`` and ``cli``. A module imports only from its own layer or
+lower ones (``tests/test_layers.py`` says so).
 """
 
 import importlib as _importlib
@@ -12,10 +19,7 @@ import typing as _typing
 
 if _typing.TYPE_CHECKING:  # what a type checker reads; at run time, _EXPORTS says where each name is
     from refine import checks, metrics
-    from refine._context import using
-    from refine.assertions import Assert, Check, Suggest
     from refine.constraints import Choice, Constraint, JsonSchema, OneOf, Quote, Regex, Seq, Substring
-    from refine.datasets import Dataset, load_dataset
     from refine.errors import (
         AssertionFailed,
         ContextOverflow,
@@ -30,10 +34,9 @@ if _typing.TYPE_CHECKING:  # what a type checker reads; at run time, _EXPORTS sa
         UnsupportedConstraint,
         UsageError,
     )
-    from refine.evaluation import EvalReport, EvalRow, EvaluationInterrupted, evaluate
+    from refine.evaluation import Dataset, EvalReport, EvalRow, EvaluationInterrupted, evaluate, load_dataset
     from refine.example import Example
-    from refine.history import Attempt, Demo, Prediction, RepairDemo, Step, Usage, Violation
-    from refine.judge import lm_judge
+    from refine.history import Attempt, Demo, Prediction, RepairDemo, Step, Violation
     from refine.lm import (
         LM,
         BackendError,
@@ -52,7 +55,6 @@ if _typing.TYPE_CHECKING:  # what a type checker reads; at run time, _EXPORTS sa
         ScriptedLM,
         from_spec,
     )
-    from refine.module import Module, check
     from refine.optimizers import (
         BootstrapFewShot,
         Candidate,
@@ -63,23 +65,31 @@ if _typing.TYPE_CHECKING:  # what a type checker reads; at run time, _EXPORTS sa
         LabeledFewShot,
         RandomSearch,
     )
-    from refine.predict import Predict
-    from refine.program_file import load_program, save_program
-    from refine.rag import CitedAnswer, CitedQA, CitedRAG, SpanRAG
+    from refine.program import (
+        Assert,
+        BestOfN,
+        Check,
+        Module,
+        Predict,
+        Refine,
+        Suggest,
+        check,
+        load_program,
+        save_program,
+        using,
+    )
+    from refine.rag import CitedAnswer, CitedQA, CitedRAG, SpanRAG, lm_judge
     from refine.retrieval import BM25Retriever, Hit
-    from refine.rollouts import BestOfN, Refine
     from refine.signatures import Citations, FieldSpec, InputField, OutputField, Signature
+    from refine.usage import Usage
 
 __version__ = "0.1.0"
 
+# Where each public name lives; tests/test_public_api.py checks that this, __all__ and the
+# imports above name the same 83 names.
 _SUBMODULES = ("checks", "metrics", "retrieval")
-# Where each other public name lives.
 _EXPORTS: dict[str, tuple[str, ...]] = {
-    "refine.retrieval": ("BM25Retriever", "Hit"),
-    "refine._context": ("using",),
-    "refine.assertions": ("Assert", "Check", "Suggest"),
     "refine.constraints": ("Choice", "Constraint", "JsonSchema", "OneOf", "Quote", "Regex", "Seq", "Substring"),
-    "refine.datasets": ("Dataset", "load_dataset"),
     "refine.errors": (
         "AssertionFailed",
         "ContextOverflow",
@@ -94,10 +104,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "UnsupportedConstraint",
         "UsageError",
     ),
-    "refine.evaluation": ("EvalReport", "EvalRow", "EvaluationInterrupted", "evaluate"),
+    "refine.evaluation": ("Dataset", "EvalReport", "EvalRow", "EvaluationInterrupted", "evaluate", "load_dataset"),
     "refine.example": ("Example",),
-    "refine.history": ("Attempt", "Demo", "Prediction", "RepairDemo", "Step", "Usage", "Violation"),
-    "refine.judge": ("lm_judge",),
+    "refine.history": ("Attempt", "Demo", "Prediction", "RepairDemo", "Step", "Violation"),
     "refine.lm": (
         "LM",
         "BackendError",
@@ -116,7 +125,6 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "ScriptedLM",
         "from_spec",
     ),
-    "refine.module": ("Module", "check"),
     "refine.optimizers": (
         "BootstrapFewShot",
         "Candidate",
@@ -127,11 +135,23 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "LabeledFewShot",
         "RandomSearch",
     ),
-    "refine.predict": ("Predict",),
-    "refine.program_file": ("load_program", "save_program"),
-    "refine.rag": ("CitedAnswer", "CitedQA", "CitedRAG", "SpanRAG"),
-    "refine.rollouts": ("BestOfN", "Refine"),
+    "refine.program": (
+        "Assert",
+        "BestOfN",
+        "Check",
+        "Module",
+        "Predict",
+        "Refine",
+        "Suggest",
+        "check",
+        "load_program",
+        "save_program",
+        "using",
+    ),
+    "refine.rag": ("CitedAnswer", "CitedQA", "CitedRAG", "SpanRAG", "lm_judge"),
+    "refine.retrieval": ("BM25Retriever", "Hit"),
     "refine.signatures": ("Citations", "FieldSpec", "InputField", "OutputField", "Signature"),
+    "refine.usage": ("Usage",),
 }
 _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 __all__ = ["PROGRESS_THRESHOLD", "Advance", "Tasks", "progress", "progress_bar", "wants_progress"]
 
-# advance(steps, status): move a bar on by ``steps``; a status (not None) replaces the one shown.
-Advance = Callable[[int, "str | None"], None]
+
+class Advance(Protocol):
+    """Moves a bar on by ``steps``; a ``status`` (not None) replaces the one shown beside it."""
+
+    def __call__(self, steps: int = 1, status: str | None = None) -> None: ...
+
+
 # add(what, total, completed=0, status=""): a new bar on the same display.
 Tasks = Callable[..., Advance]
 
@@ -29,7 +34,7 @@ def wants_progress(show_progress: bool | None, count: int) -> bool:
     return show_progress
 
 
-def _silent(steps: int, status: str | None = None) -> None:
+def _silent(steps: int = 1, status: str | None = None) -> None:
     return None
 
 
@@ -63,7 +68,7 @@ def progress(enabled: bool) -> Iterator[Tasks]:
         def add(what: str, total: int | None, completed: int = 0, status: str = "") -> Advance:
             task = display.add_task(what, total=total, completed=completed, status=status)
 
-            def advance(steps: int, status: str | None = None) -> None:
+            def advance(steps: int = 1, status: str | None = None) -> None:
                 fields: dict[str, Any] = {} if status is None else {"status": status}
                 display.update(task, advance=steps, **fields)
 

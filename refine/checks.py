@@ -17,12 +17,12 @@ from typing import Any
 
 import citations
 from corpora import Passage
-from refine.assertions import Check
 from refine.constraints import Bounds
 from refine.errors import UsageError
-from refine.grammar import as_passages
 from refine.history import Prediction
-from refine.validation import citation_problems
+from refine.program._assertions import Check
+from refine.signatures._grammar import as_passages
+from refine.signatures._validation import citation_problems
 
 __all__ = [
     "chosen_from",

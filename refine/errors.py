@@ -32,7 +32,7 @@ from __future__ import annotations
 from typing import Any
 
 from corpora.errors import CorpusError, RefineError, RuntimeFailure, UsageError
-from refine.history import History
+from refine.usage import History
 
 __all__ = [
     "AssertionFailed",
@@ -111,6 +111,8 @@ class ParseError(History, LMError):
     ``usage`` what they cost; ``trace`` the predictor calls of the program run, when a module raised it.
     """
 
+    attempts: tuple[Any, ...]
+
     def __init__(
         self,
         message: str,
@@ -134,6 +136,8 @@ class AssertionFailed(History, RuntimeFailure):
     order, and ``usage`` what they cost; ``trace`` the predictor calls of the program run, when a
     module raised it.
     """
+
+    attempts: tuple[Any, ...]
 
     def __init__(
         self, message: str, *, failures: tuple[Any, ...], attempts: tuple[Any, ...], trace: tuple[Any, ...] = ()

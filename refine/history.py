@@ -11,14 +11,15 @@ it and, for a module, every step of the program run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from corpora.errors import UsageError
+from refine.usage import History, Usage
 
-if TYPE_CHECKING:  # annotations only: the LM types import the error tree, which imports Usage
+if TYPE_CHECKING:  # annotations only: the values a call returns sit above the backends that make them
     from refine.lm import LMRequest, LMResponse
 
 __all__ = [
@@ -27,7 +28,7 @@ __all__ = [
     "History",
     "Prediction",
     "RepairDemo",
-    "Rule",
+    "RuleName",
     "Step",
     "Usage",
     "Violation",
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 # "parse", "type", "citations" and "quote" for what a signature declares; an assertion's name otherwise.
-Rule = str
+RuleName = str
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,54 +48,11 @@ class Violation:
     field: str | None
     value: Any
     message: str
-    rule: Rule = "type"
+    rule: RuleName = "type"
     hard: bool = True
 
     def __str__(self) -> str:
         return self.message
-
-
-@dataclass(frozen=True, slots=True)
-class Usage:
-    """LM calls and their cost; ``cached_tokens`` of the prompt tokens came from a prefix cache.
-
-    ``cache_hits`` of the ``calls`` were served by a response cache (:class:`refine.CachedLM`)
-    and ``cache_misses`` went to the backend and were stored; calls made without a response
-    cache are neither.
-    """
-
-    calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    seconds: float = 0.0
-    cached_tokens: int = 0
-    cache_hits: int = 0
-    cache_misses: int = 0
-
-    @classmethod
-    def of(cls, responses: Iterable[LMResponse]) -> Usage:
-        total = cls()
-        for r in responses:
-            hit, miss = int(r.cache == "hit"), int(r.cache == "miss")
-            total = total + cls(1, r.prompt_tokens, r.completion_tokens, r.seconds, r.cached_tokens, hit, miss)
-        return total
-
-    @property
-    def cache_hit_rate(self) -> float | None:
-        """Hits over the calls that went through a response cache; None when none did."""
-        looked_up = self.cache_hits + self.cache_misses
-        return self.cache_hits / looked_up if looked_up else None
-
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            self.calls + other.calls,
-            self.prompt_tokens + other.prompt_tokens,
-            self.completion_tokens + other.completion_tokens,
-            self.seconds + other.seconds,
-            self.cached_tokens + other.cached_tokens,
-            self.cache_hits + other.cache_hits,
-            self.cache_misses + other.cache_misses,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,17 +77,6 @@ class Attempt:
     def feedback(self) -> str:
         """What a retry is told about this attempt: one line per failed check."""
         return "\n".join(dict.fromkeys(v.message for v in self.failures))
-
-
-class History:
-    """What a result (or an error) with an ``attempts`` history reports: the LM usage of all of them."""
-
-    __slots__ = ()
-    attempts: tuple[Attempt, ...]
-
-    @property
-    def usage(self) -> Usage:
-        return Usage.of(a.response for a in self.attempts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,6 @@ In-process :class:`LlamaCpp` (the embedded model by default), :class:`Ollama`,
 backend's replies on disk. What each enforces is one table (:data:`BACKENDS`).
 """
 
-from refine._lowering import cited_answer_constraint, cited_answer_schema, render_cited
 from refine.errors import BackendError, BackendUnavailable, ModelNotServed
 from refine.lm._cache import CachedLM, CacheWarning, ResponseCache
 from refine.lm._llamacpp import LlamaCpp
@@ -41,12 +40,9 @@ __all__ = [
     "Role",
     "ScriptedLM",
     "Support",
-    "cited_answer_constraint",
-    "cited_answer_schema",
     "default_lm",
     "embedded_model_path",
     "from_spec",
     "parse_spec",
-    "render_cited",
     "require_support",
 ]

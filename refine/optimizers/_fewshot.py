@@ -17,25 +17,25 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from refine._options import check_bool, check_int, check_number
-from refine.datasets import Dataset
+from refine._progress import progress_bar
 from refine.errors import UsageError
+from refine.evaluation._datasets import Dataset
 from refine.example import Example
-from refine.history import Demo, Usage
+from refine.history import Demo, RepairDemo
 from refine.lm import LM
 from refine.metrics import Metric, metric_name
-from refine.module import Program
+from refine.optimizers._base import Optimizer
 from refine.optimizers._program import (
     apply_demos,
-    check_program,
     labeled_demo,
     predictors,
     training_set,
     trimmed,
 )
-from refine.optimizers._progress import progress_bar
-from refine.optimizers._repair import RepairDemo
 from refine.optimizers._report import Compiled, CompileReport, ExampleOutcome
 from refine.optimizers._traces import Trace, bootstrap_one
+from refine.program._base import Program, check_program
+from refine.usage import Usage
 
 __all__ = ["BootstrapFewShot", "LabeledFewShot", "TeacherRuns"]
 
@@ -71,7 +71,7 @@ def _used(demos: Mapping[str, Sequence[tuple[str, Demo]]], kept: Mapping[str, Se
 
 
 @dataclass(frozen=True, slots=True)
-class LabeledFewShot:
+class LabeledFewShot(Optimizer):
     """``k`` demos per predictor straight from labelled examples, sampled with the seed.
 
     A demo holds the predictor's fields taken by name from the example (an output ``answer`` from
@@ -86,11 +86,6 @@ class LabeledFewShot:
         check_int("k", self.k, minimum=0)
         if self.context_window is not None:
             check_int("context_window", self.context_window, minimum=1)
-
-    def compile(
-        self, program: Program, trainset: Iterable[Example] | Dataset, *, lm: LM | None = None, seed: int = 0
-    ) -> Program:
-        return self.optimize(program, trainset, lm=lm, seed=seed).program
 
     def optimize(
         self, program: Program, trainset: Iterable[Example] | Dataset, *, lm: LM | None = None, seed: int = 0
@@ -121,7 +116,7 @@ class LabeledFewShot:
 
 
 @dataclass(frozen=True, slots=True)
-class BootstrapFewShot:
+class BootstrapFewShot(Optimizer):
     """Demos from the teacher's own traces, kept only when every constraint held and the metric passed.
 
     The teacher (the program itself by default, its assertions active) runs on the training
@@ -174,12 +169,6 @@ class BootstrapFewShot:
             f"BootstrapFewShot({metric_name(self.metric)}, max_bootstrapped_demos={self.max_bootstrapped_demos}, "
             f"max_labeled_demos={self.max_labeled_demos}, repair_demos={self.repair_demos}{threshold})"
         )
-
-    def compile(
-        self, program: Program, trainset: Iterable[Example] | Dataset, *, lm: LM | None = None, seed: int = 0
-    ) -> Program:
-        """A new program with bootstrapped (and labelled) demos; ``program`` is left as it was."""
-        return self.optimize(program, trainset, lm=lm, seed=seed).program
 
     def optimize(
         self,

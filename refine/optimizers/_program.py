@@ -7,24 +7,18 @@ from typing import Any
 
 import pydantic
 
-from refine._eval_checks import check_examples
-from refine.datasets import Dataset
 from refine.errors import UsageError
+from refine.evaluation._checks import check_examples
+from refine.evaluation._datasets import Dataset
 from refine.example import Example
 from refine.history import Demo
 from refine.lm import LM
 from refine.metrics import gold_answers
-from refine.module import Module, Program
-from refine.optimizers._budget import context_window, fit_demos, token_counter
-from refine.predict import Predict
+from refine.program._base import Program
+from refine.program._predict import Predict
+from refine.program._window import context_window, fit_demos, token_counter
 
-__all__ = ["apply_demos", "check_program", "labeled_demo", "predictors", "training_set", "trimmed"]
-
-
-def check_program(program: Any, name: str = "program") -> Program:
-    if isinstance(program, Module | Predict):
-        return program
-    raise UsageError(f"{name}={program!r} is not a refine.Module or refine.Predict; an optimizer compiles a program")
+__all__ = ["apply_demos", "labeled_demo", "predictors", "training_set", "trimmed"]
 
 
 def predictors(program: Program) -> dict[str, Predict]:
@@ -83,13 +77,17 @@ def trimmed(
     dropped: dict[str, int] = {}
     for name, predict in predictors(program).items():
         backend = predict.lm or lm or getattr(program, "lm", None)
+        given = demos.get(name, ())
         fit = fit_demos(
-            name,
-            predict,
-            demos.get(name, ()),
-            inputs.get(name, ()),
+            f"predictor {name!r}",
+            predict.signature,
+            given,
+            [*inputs.get(name, ()), *(d.values for d in given)],
+            max_tokens=predict.max_tokens,
+            max_backtracks=predict.max_backtracks,
             window=context_window(backend, window),
             count=token_counter(backend),
+            stacklevel=3,
         )
         kept[name] = fit.demos
         if fit.dropped:

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from refine.history import Usage
-from refine.module import Program
+from refine.program._base import Program
+from refine.usage import Usage
 
 if TYPE_CHECKING:
     from rich.table import Table

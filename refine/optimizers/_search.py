@@ -18,17 +18,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from refine._options import check_bool, check_int, check_number
-from refine.datasets import Dataset
 from refine.errors import UsageError
-from refine.evaluation import evaluate
+from refine.evaluation._datasets import Dataset
+from refine.evaluation._evaluate import evaluate
 from refine.example import Example
-from refine.history import Demo, Usage
+from refine.history import Demo
 from refine.lm import LM
 from refine.metrics import Metric, metric_name
-from refine.module import Program
+from refine.optimizers._base import Optimizer
 from refine.optimizers._fewshot import BootstrapFewShot, LabeledFewShot, TeacherRuns
-from refine.optimizers._program import apply_demos, check_program, predictors, training_set
+from refine.optimizers._program import apply_demos, predictors, training_set
 from refine.optimizers._report import Candidate, Compiled, CompileReport
+from refine.program._base import Program, check_program
+from refine.usage import Usage
 
 __all__ = ["RandomSearch"]
 
@@ -36,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class RandomSearch:
+class RandomSearch(Optimizer):
     """``num_candidates`` demo sets (zero-shot, labelled, bootstrapped, bootstrapped from shuffles),
     each scored with :func:`refine.evaluate` on a validation set; returns the best.
 
@@ -70,17 +72,6 @@ class RandomSearch:
 
     def __repr__(self) -> str:
         return f"RandomSearch({metric_name(self.metric)}, num_candidates={self.num_candidates})"
-
-    def compile(
-        self,
-        program: Program,
-        trainset: Iterable[Example] | Dataset,
-        *,
-        valset: Iterable[Example] | Dataset | None = None,
-        lm: LM | None = None,
-        seed: int = 0,
-    ) -> Program:
-        return self.optimize(program, trainset, valset=valset, lm=lm, seed=seed).program
 
     def _bootstrap(self, max_demos: int) -> BootstrapFewShot:
         return BootstrapFewShot(

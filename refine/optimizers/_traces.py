@@ -16,18 +16,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from refine._context import resolve_lm
-from refine._runs import Run
-from refine.adapter import Format
 from refine.errors import RefineError, UsageError
 from refine.example import Example
-from refine.history import Attempt, Demo, Prediction, Step, Usage
+from refine.history import Attempt, Demo, Prediction, RepairDemo, Step
 from refine.lm import LM
 from refine.metrics import Metric, metric_name
-from refine.module import Module, Program
-from refine.optimizers._repair import RepairDemo
 from refine.optimizers._report import ExampleOutcome as Outcome
-from refine.predict import Predict
+from refine.program._base import Program
+from refine.program._context import resolve_lm
+from refine.program._module import Module
+from refine.program._predict import Predict
+from refine.program._runs import Run
+from refine.signatures._adapter import ReplyFormat
+from refine.usage import Usage
 
 __all__ = ["Trace", "bootstrap_one", "metric_passes", "one_line", "reply_format"]
 
@@ -89,7 +90,7 @@ def _final(step: Step) -> int | None:
     return None
 
 
-def reply_format(predict: Predict, lm: LM | None, inputs: Mapping[str, Any]) -> Format:
+def reply_format(predict: Predict, lm: LM | None, inputs: Mapping[str, Any]) -> ReplyFormat:
     """The reply format ``predict`` asks ``lm`` for (``"fields"`` when that cannot be told)."""
     try:
         return predict.plan(resolve_lm(predict.lm or lm), inputs).format
@@ -97,7 +98,7 @@ def reply_format(predict: Predict, lm: LM | None, inputs: Mapping[str, Any]) -> 
         return "fields"
 
 
-def _repair(step: Step, final: int, format: Format) -> RepairDemo | None:
+def _repair(step: Step, final: int, format: ReplyFormat) -> RepairDemo | None:
     failed: Attempt | None = step.attempts[final - 1] if final > 0 else None
     if failed is None or not failed.failures:
         return None

@@ -15,11 +15,11 @@ import numpy as np
 from corpora import Passage
 from corpora._registry import shipped_corpus
 from refine._options import check_bool, check_int
+from refine._progress import progress, wants_progress
 from refine.errors import IndexCorrupt, RuntimeFailure, UsageError
 from refine.retrieval._blocks import ScoreGuard
 from refine.retrieval._cache import cache_folder, cache_root, index_source
 from refine.retrieval._hit import Hit
-from refine.retrieval._progress import build_progress, wants_progress
 from refine.retrieval._store import read_index, write_index
 from refine.retrieval._tokens import QueryEncoder, TokenConfig, make_tokenizer, named_stopwords
 
@@ -122,16 +122,16 @@ class BM25Retriever:
         started = time.perf_counter()
         tokenizer = make_tokenizer(config)
         token_ids: list[list[int]] = []
-        with build_progress(wants_progress(show_progress, len(items))) as progress:
-            task = progress.add_task("Tokenizing passages", total=len(items))
+        with progress(wants_progress(show_progress, len(items))) as add:
+            tokenized = add("Tokenizing passages", len(items))
             for start in range(0, len(items), _CHUNK):
                 chunk = [_document_text(p) for p in items[start : start + _CHUNK]]
                 token_ids.extend(tokenizer.tokenize(chunk, update_vocab=True, show_progress=False, return_as="ids"))
-                progress.advance(task, len(chunk))
-            step = progress.add_task("Building BM25 index", total=1)
+                tokenized(len(chunk))
+            indexed = add("Building BM25 index", 1)
             bm25 = bm25s.BM25()
             bm25.index((token_ids, dict(tokenizer.get_vocab_dict())), show_progress=False)
-            progress.advance(step)
+            indexed(1)
         scores = bm25.scores
         logger.info(
             "indexed %d passages (%d terms, %.1f MB of scores) in %.2fs",

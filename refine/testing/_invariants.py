@@ -16,12 +16,14 @@ from hypothesis.errors import HypothesisException
 
 import citations
 from corpora import Passage
-from refine.assertions import evaluate
 from refine.errors import RefineError, UsageError
-from refine.history import Attempt, Prediction, Usage
+from refine.history import Attempt, Prediction
 from refine.lm import LM, ScriptedLM
-from refine.module import Module, Program
-from refine.predict import Predict
+from refine.program._assertions import violations_of
+from refine.program._base import Program
+from refine.program._module import Module
+from refine.program._predict import Predict
+from refine.usage import Usage
 
 __all__ = [
     "Outcome",
@@ -151,7 +153,7 @@ def holds_hard_rules(program: Program, outcome: Outcome) -> None:
                 f"step {name!r} returned outputs that fail hard rule(s): " + "; ".join(v.message for v in hard), outcome
             )
     if isinstance(program, Module):
-        broken = [v for rule in program.assertions if rule.hard for v in evaluate(rule, outcome)]
+        broken = [v for rule in program.assertions if rule.hard for v in violations_of(rule, outcome)]
         if broken:
             raise _fail("the result fails the program's assertion(s): " + "; ".join(v.message for v in broken), outcome)
 

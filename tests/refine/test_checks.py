@@ -5,7 +5,7 @@ import pytest
 import citations
 from corpora import Passage
 from refine import Assert, Prediction, Suggest, UsageError, checks
-from refine.assertions import evaluate
+from refine.program._assertions import violations_of
 
 PASSAGES = [
     Passage.create("Eiffel", "The Eiffel Tower is 330 metres tall and was finished in 1889."),
@@ -102,10 +102,10 @@ def test_checks_name_missing_fields_and_inputs():
 
 def test_a_check_makes_a_rule_with_its_own_feedback():
     rule = Suggest(checks.max_words("answer", 1))
-    (violation,) = evaluate(rule, Prediction({"answer": "two words"}))
+    (violation,) = violations_of(rule, Prediction({"answer": "two words"}))
     assert (violation.field, violation.rule, violation.hard) == ("answer", "max_words", False)
     assert violation.message == "Shorten the answer to at most 1 word (it has 2)."
-    (violation,) = evaluate(Assert(checks.max_words("answer", 1), "Be brief"), Prediction({"answer": "two words"}))
+    (violation,) = violations_of(Assert(checks.max_words("answer", 1), "Be brief"), Prediction({"answer": "two words"}))
     assert violation.message == "Be brief: Shorten the answer to at most 1 word (it has 2)." and violation.hard
 
 

@@ -12,8 +12,8 @@ from corpora import Passage
 from refine import Citations, InputField, OutputField, Predict, ScriptedLM, Signature
 from refine.constraints import Quote, Regex, Substring, cited_text_pattern, quote_runs
 from refine.errors import UsageError
+from refine.signatures._validation import split_quote, validate
 from refine.testing import replies
-from refine.validation import split_quote, validate
 
 # Markers a passage may hold that citations.parse reads as citations ([7], [1][2], [1-3], [p1]),
 # and brackets it does not (【1】, [sic], a link, a line break inside).

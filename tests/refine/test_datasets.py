@@ -7,8 +7,8 @@ import pytest
 
 import corpora
 from refine import UsageError
-from refine.datasets import Dataset, load_dataset, load_hotpotqa, load_jsonl, load_nq, sniff_format
 from refine.errors import CorpusError
+from refine.evaluation._datasets import Dataset, load_dataset, load_hotpotqa, load_jsonl, load_nq, sniff_format
 from refine.example import Example
 
 ORIGINAL = [

@@ -25,9 +25,9 @@ from refine import (
     metrics,
     using,
 )
-from refine._eval_rows import jsonable
-from refine.datasets import Dataset
-from refine.evaluation import EvalReport, EvaluationInterrupted, evaluate
+from refine.evaluation._datasets import Dataset
+from refine.evaluation._evaluate import EvalReport, EvaluationInterrupted, evaluate
+from refine.evaluation._rows import jsonable
 from refine.example import Example
 
 CAPITALS = {"France": "Paris", "Germany": "Berlin", "Italy": "Rome", "Spain": "Madrid", "Peru": "Lima"}

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from refine import Predict, ScriptedLM, UsageError, metrics
-from refine._eval_file import FORMAT_VERSION
-from refine.evaluation import evaluate
+from refine.evaluation._evaluate import evaluate
+from refine.evaluation._file import FORMAT_VERSION
 from refine.example import Example
 
 EXAMPLES = [Example(question=f"Question {i}?", answers=[f"A{i}"], id=f"q{i}").with_inputs("question") for i in range(6)]

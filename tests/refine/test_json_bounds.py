@@ -8,8 +8,8 @@ import pydantic
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from refine._json_bounds import fit_schema, longest_json
 from refine.constraints import JsonSchema
+from refine.signatures._json_bounds import fit_schema, longest_json
 from refine.testing import replies
 
 

@@ -71,7 +71,7 @@ def reward(inputs, prediction) -> float:
 
 def test_rollouts_are_modules_that_take_a_predictor_too():
     best = BestOfN(Predict("question -> answer"), N=3, reward=reward, threshold=1.0)
-    assert isinstance(best, Module) and [n for n, _ in best.named_predictors()] == ["module.predict"]
+    assert isinstance(best, Module) and [n for n, _ in best.named_predictors()] == ["module"]
     result = best(question="q", lm=ScriptedLM(["bad", "good"]))
     assert result.answer == "good" and result.usage.calls == 2
     refined = Refine(Answer(), N=2, reward=reward, threshold=1.0)

@@ -8,16 +8,15 @@ import pytest
 
 from corpora import Passage
 from refine import Assert, Demo, Example, Module, Predict, ScriptedLM, Suggest, UsageError, check, checks, metrics
+from refine.history import RepairDemo
 from refine.optimizers import (
     BootstrapFewShot,
     DemoTrimWarning,
     LabeledFewShot,
     RandomSearch,
-    RepairDemo,
-    demo_messages,
-    render_messages,
 )
-from refine.predict import feedback_turns
+from refine.program._predict import feedback_turns
+from refine.signatures import demo_messages, render_messages
 
 
 def examples(n: int) -> list[Example]:
@@ -186,7 +185,7 @@ def test_demos_are_trimmed_to_fit_the_context_window_with_a_warning():
 
 def test_the_window_and_tokenizer_are_the_backends_own_even_behind_a_cache(tmp_path):
     from refine import CachedLM
-    from refine.optimizers._budget import context_window, token_counter
+    from refine.program._window import context_window, token_counter
 
     class Small(ScriptedLM):
         n_ctx = 1200
@@ -219,7 +218,7 @@ def test_a_call_drops_the_demos_that_do_not_fit_the_backends_window_never_overfl
     program(question="q?", lm=roomy)  # everything fits: no warning (warnings are errors here)
     assert sum("word word" in m.content for m in roomy.requests[0].messages) == 5
     tight = Windowed(["Answer: a"], n_ctx=400)
-    with pytest.warns(DemoTrimWarning, match=r"kept 2 of 5 demos so that the prompt for these inputs fits .* 400"):
+    with pytest.warns(DemoTrimWarning, match=r"kept 2 of 5 demos \(\d+ tokens\) so that its prompt fits the context window of 400 tokens"):
         program(question="q?", lm=tight)
     assert sum("word word" in m.content for m in tight.requests[0].messages) == 2
     untold = ScriptedLM(["Answer: a"])  # a backend that says no window is sent every demo

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from refine import Example, Predict, Prediction, Suggest, checks
-from refine.optimizers import BootstrapFewShot, RepairDemo
-from refine.program_file import load_program, save_program
+from refine.history import RepairDemo
+from refine.optimizers import BootstrapFewShot
+from refine.program import load_program, save_program
 
 pytestmark = pytest.mark.model
 
@@ -53,7 +54,7 @@ def test_refine_optimize_then_ask_with_the_program_on_real_hotpotqa(embedded_lm,
     import io
 
     import corpora
-    from refine.cli import main
+    from refine.cli._main import main
 
     shared = corpora.shared_data_dir()
     if shared is None:

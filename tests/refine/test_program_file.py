@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 
 from corpora import Passage
 from refine import Assert, CitedRAG, Demo, InputField, Module, OutputField, Predict, ScriptedLM, Signature, checks
-from refine.optimizers import RepairDemo
-from refine.program_file import FORMAT, ProgramFileError, load_program, program_to_json, save_program
+from refine.errors import ProgramFileError
+from refine.history import RepairDemo
+from refine.program import load_program, save_program
+from refine.program._files import FORMAT, program_to_json
 
 
 class Typed(Signature, instructions="Answer."):
@@ -132,7 +134,7 @@ def test_a_damaged_demo_value_names_the_predictor_and_field(tmp_path: Path):
         )
     )
     document["predictors"][0]["demos"][0]["values"]["confidence"] = "medium"
-    from refine.program_file import _digest
+    from refine.program._files import _digest
 
     document["digest"] = _digest(document)
     path = tmp_path / "p.json"

@@ -10,8 +10,8 @@ import citations
 from corpora import Passage
 from refine import ScriptedLM, UsageError
 from refine.constraints import Choice
-from refine.rag import SpanRAG
-from refine.spans import Candidate, answer_candidates, question_kind
+from refine.rag._cited import SpanRAG
+from refine.rag._spans import AnswerCandidate, answer_candidates, question_kind
 
 PASSAGES = [
     Passage.create(
@@ -47,7 +47,7 @@ def test_a_span_that_restates_the_question_is_not_offered():
 
 def test_a_candidate_carries_the_marker_of_its_passage():
     (first, *_) = answer_candidates("when was opec founded", PASSAGES)
-    assert first == Candidate("14 September 1960", 2) and first.option == "14 September 1960 [2]"
+    assert first == AnswerCandidate("14 September 1960", 2) and first.option == "14 September 1960 [2]"
     with pytest.raises(UsageError, match="limit=0 and sentences=4 must both be >= 1"):
         answer_candidates("q", PASSAGES, limit=0)
 

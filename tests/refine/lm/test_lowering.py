@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 import citations
 from corpora import Passage
-from refine._lowering import (
+from refine.constraints import Choice, JsonSchema, Quote, Regex, Seq, Substring
+from refine.errors import ParseError, UnsupportedConstraint, UsageError
+from refine.signatures._lowering import (
     SENTENCE_PATTERN,
     cited_answer_schema,
     lower_value,
@@ -19,8 +21,6 @@ from refine._lowering import (
     render_cited,
     require_lowerable,
 )
-from refine.constraints import Choice, JsonSchema, Quote, Regex, Seq, Substring
-from refine.errors import ParseError, UnsupportedConstraint, UsageError
 
 
 def test_the_per_sentence_schema_cites_by_an_integer_enum_of_1_to_k():

@@ -17,10 +17,10 @@ from citations._claims import WORD_CHAR
 from citations._feedback import invalid_message
 from citations._markers import Ref, marker_spans, parse_group
 from corpora import Passage
-from refine.fields import Citations, FieldSpec
-from refine.grammar import cited_passages_of
 from refine.history import Violation
-from refine.signatures import Signature
+from refine.signatures._fields import Citations, FieldSpec
+from refine.signatures._grammar import cited_passages_of
+from refine.signatures._signature import Signature
 
 __all__ = ["citation_problems", "split_quote", "validate"]
 

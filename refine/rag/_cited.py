@@ -10,18 +10,18 @@ from typing import Any, Protocol, cast
 import citations
 from corpora import Passage
 from refine._options import check_int
-from refine.assertions import Assert, Rule
 from refine.checks import chosen_from
 from refine.checks import max_words as max_words_check
 from refine.errors import ParseError, UsageError
-from refine.grammar import as_passages
 from refine.history import Prediction
 from refine.lm import LM
-from refine.module import Module
-from refine.predict import Predict
+from refine.program._assertions import Assert, Rule
+from refine.program._module import Module
+from refine.program._predict import Predict
+from refine.rag._spans import answer_candidates
 from refine.retrieval import Hit
-from refine.signatures import Citations, InputField, OutputField, Signature
-from refine.spans import answer_candidates
+from refine.signatures._grammar import as_passages
+from refine.signatures._signature import Citations, InputField, OutputField, Signature
 
 __all__ = ["CitedAnswer", "CitedQA", "CitedRAG", "ExtractiveQA", "Retriever", "SearchFunction", "SpanQA", "SpanRAG"]
 

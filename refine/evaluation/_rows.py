@@ -20,8 +20,8 @@ import citations
 from corpora import Passage
 from refine.errors import RefineError, UsageError
 from refine.example import Example
-from refine.history import Usage
 from refine.lm import LM
+from refine.usage import Usage
 
 __all__ = ["EvalRow", "RowError", "RowFailure", "jsonable", "run_row"]
 

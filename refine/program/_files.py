@@ -40,29 +40,26 @@ from dataclasses import replace
 from functools import partial
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import pydantic
 
 from corpora import Passage
 from refine.errors import ProgramFileError, RefineError, UsageError
 from refine.history import Demo, RepairDemo
-from refine.signatures import Signature
-
-if TYPE_CHECKING:  # the classes that use this module, named in annotations only
-    from refine.predict import Predict
+from refine.signatures._signature import Signature
 
 __all__ = [
     "FORMAT",
     "VERSION",
     "Loader",
-    "ProgramFileError",
     "Saved",
-    "load_predictor",
-    "load_program",
+    "built_from_json",
+    "predictor_from_json",
     "program_from_json",
     "program_to_json",
-    "save_program",
+    "read_program",
+    "write_program",
 ]
 
 FORMAT = "refine-program"
@@ -72,13 +69,27 @@ DIGEST = "blake2b-128"
 SETTINGS = ("max_backtracks", "strict", "max_tokens", "temperature", "constrained")
 
 
+class Predictor(Protocol):
+    """A predictor as a file sees it (:class:`~refine.Predict` is one): what it learned, its
+    settings, and what stays with the program (its backend, its assertions)."""
+
+    @property
+    def signature(self) -> Signature: ...
+    @property
+    def demos(self) -> tuple[Demo, ...]: ...
+    @property
+    def lm(self) -> Any: ...
+    @property
+    def assertions(self) -> tuple[Any, ...]: ...
+
+
 class Saved(Protocol):
     """What can be saved and loaded: a program that lists its predictors and rebuilds itself
-    with each replaced (:class:`~refine.Module` and :class:`~refine.Predict` both)."""
+    with each replaced (every :class:`~refine.program.Program`)."""
 
-    def named_predictors(self) -> list[tuple[str, Predict]]: ...
+    def named_predictors(self) -> Any: ...
 
-    def map_predictors(self, replace: Callable[[str, Predict], Predict]) -> Any: ...
+    def map_predictors(self, replace: Callable[[str, Any], Any]) -> Any: ...
 
 
 def _refine_version() -> str:
@@ -130,16 +141,10 @@ def _demo_json(demo: Demo, where: str) -> dict[str, Any]:
     return entry
 
 
-def _predictors(program: Any) -> list[tuple[str, Predict]]:
-    if not callable(getattr(program, "named_predictors", None)) or isinstance(program, type):
-        raise UsageError(f"program={program!r} is not a refine.Module or refine.Predict; save a program")
-    return list(program.named_predictors())
-
-
 def program_to_json(program: Saved) -> dict[str, Any]:
     """The document :func:`save_program` writes (pure: nothing is written)."""
     predictors = []
-    for name, predict in _predictors(program):
+    for name, predict in program.named_predictors():
         predictors.append(
             {
                 "name": name,
@@ -159,7 +164,7 @@ def program_to_json(program: Saved) -> dict[str, Any]:
     return document
 
 
-def save_program(program: Saved, path: str | os.PathLike[str]) -> Path:
+def write_program(program: Saved, path: str | os.PathLike[str]) -> Path:
     """Write ``program``'s predictors to ``path`` as JSON (replacing the file whole); returns the path."""
     target = Path(path)
     if target.is_dir():
@@ -288,7 +293,7 @@ def _fitted(saved: Signature, current: Signature) -> Signature:
     return Signature(instructions=saved.instructions, fields=fields)
 
 
-def _rebuilt(reader: _Reader, name: str, entry: Mapping[str, Any], current: Predict | type[Predict]) -> Predict:
+def _rebuilt(reader: _Reader, name: str, entry: Mapping[str, Any], current: Predictor | type[Predictor]) -> Any:
     """A predictor from ``entry``: ``current`` (an instance) with what was saved, or built by ``current`` (a class)."""
     saved = reader.signature(entry, name)
     if not isinstance(current, type) and _structure(saved) != _structure(current.signature):
@@ -303,8 +308,10 @@ def _rebuilt(reader: _Reader, name: str, entry: Mapping[str, Any], current: Pred
     settings = reader.settings(entry, name)
     try:
         if isinstance(current, type):
-            return current(signature, demos=demos, **settings)
-        return type(current)(signature, lm=current.lm, demos=demos, assertions=current.assertions, **settings)
+            build: Any = current
+            return build(signature, demos=demos, **settings)
+        rebuild: Any = type(current)
+        return rebuild(signature, lm=current.lm, demos=demos, assertions=current.assertions, **settings)
     except UsageError as exc:
         raise reader.fail(
             f"is damaged: predictor {name!r} has settings refine refuses ({exc})", predictor=name
@@ -344,19 +351,10 @@ def _document(path: str | os.PathLike[str]) -> tuple[str, Any]:
         raise _Reader(source).fail("is damaged: JSON nested too deeply to read") from None
 
 
-def program_from_json(target: Any, document: Any, *, source: str = "<JSON>") -> Any:
-    """What :func:`load_program` does with an already parsed ``document`` (named ``source`` in errors)."""
+def program_from_json(target: Saved, document: Any, *, source: str = "<JSON>") -> Any:
+    """A copy of the program ``target`` with what an already parsed ``document`` holds (named ``source`` in errors)."""
     reader = _Reader(source)
     by_name = _entries(reader, document)
-    if isinstance(target, type):
-        loader = next((c.__dict__["load"] for c in target.__mro__ if "load" in c.__dict__), None)
-        if not isinstance(loader, Loader):
-            raise UsageError(
-                f"cannot load a program into {target!r}; pass a refine.Module or Predict (class or instance)"
-            )
-        return loader.from_class(target, document, source)
-    if not callable(getattr(target, "map_predictors", None)):
-        raise UsageError(f"cannot load a program into {target!r}; pass a refine.Module or Predict (class or instance)")
     names = [name for name, _ in target.named_predictors()]
     missing = [name for name in names if name not in by_name]
     extra = [name for name in by_name if name not in names]
@@ -376,7 +374,7 @@ def program_from_json(target: Any, document: Any, *, source: str = "<JSON>") -> 
     return target.map_predictors(lambda name, p: _rebuilt(reader, name, by_name[name], p))
 
 
-def predictor_from_json(cls: type[Predict], document: Any, source: str = "<JSON>") -> Predict:
+def predictor_from_json(cls: type[Any], document: Any, source: str = "<JSON>") -> Any:
     """A one-step program of class ``cls`` built from ``document`` alone (``Predict.load(path)``)."""
     reader = _Reader(source)
     by_name = _entries(reader, document)
@@ -401,17 +399,10 @@ def built_from_json(cls: type[Any], document: Any, source: str = "<JSON>") -> An
     return program_from_json(program, document, source=source)
 
 
-def load_program(target: Any, path: str | os.PathLike[str]) -> Any:
-    """A new program: ``target`` (a program, the class ``Predict``, or a Module class built without
-    arguments) with what the file at ``path`` holds. ``target`` itself is left as it was."""
+def read_program(target: Saved, path: str | os.PathLike[str]) -> Any:
+    """A copy of the program ``target`` with what the file at ``path`` holds."""
     source, document = _document(path)
     return program_from_json(target, document, source=source)
-
-
-def load_predictor(cls: type[Predict], path: str | os.PathLike[str]) -> Predict:
-    """A one-step program built from the file at ``path`` alone."""
-    source, document = _document(path)
-    return predictor_from_json(cls, document, source)
 
 
 class Loader:
@@ -424,7 +415,7 @@ class Loader:
     def __get__(self, instance: Any, owner: type[Any]) -> Callable[[str | os.PathLike[str]], Any]:
         if instance is None:
             return partial(self._load_class, owner)
-        return partial(load_program, instance)
+        return partial(read_program, instance)
 
     def _load_class(self, owner: type[Any], path: str | os.PathLike[str]) -> Any:
         source, document = _document(path)

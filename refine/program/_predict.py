@@ -4,39 +4,29 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
-from refine._context import resolve_lm
 from refine._options import check_bool, check_int, check_number
-from refine._window import DemoTrimWarning, counter_of, message_tokens, reserved, window_of
-from refine.adapter import RETRY_INSTRUCTION, Format, parse_reply, render_messages, retry_turn
-from refine.assertions import Rule, Suggest, evaluate, field_bounds
 from refine.constraints import Constraint, JsonSchema
 from refine.errors import AssertionFailed, ParseError, UsageError
-from refine.grammar import fields_constraint, json_schema
-from refine.history import Attempt, Demo, History, Prediction, Step, Usage, Violation, best_attempt
+from refine.history import Attempt, Demo, Prediction, Violation, best_attempt
 from refine.lm import LM, LMRequest, Message
-from refine.program_file import Loader, predictor_from_json, save_program
-from refine.signatures import Signature, as_signature
-from refine.validation import validate
+from refine.program._assertions import Rule, Suggest, field_bounds, violations_of
+from refine.program._base import Copied, Leaf
+from refine.program._context import resolve_lm
+from refine.program._files import Loader, predictor_from_json
+from refine.program._module import Module
+from refine.program._runs import BoundPredict, Run
+from refine.program._window import counter_of, fit_demos, window_of
+from refine.signatures._adapter import RETRY_INSTRUCTION, ReplyFormat, parse_reply, render_messages, retry_turn
+from refine.signatures._grammar import fields_constraint, json_schema
+from refine.signatures._signature import Signature, as_signature
+from refine.signatures._validation import validate
 
-__all__ = [
-    "Attempt",
-    "History",
-    "Plan",
-    "Predict",
-    "Prediction",
-    "Step",
-    "Usage",
-    "feedback_turns",
-    "retry_request",
-]
+__all__ = ["Plan", "Predict", "feedback_turns", "retry_request"]
 
 logger = logging.getLogger(__name__)
 
@@ -98,10 +88,10 @@ class Plan:
     """How one call is made: the first request and the reply format it asks for."""
 
     request: LMRequest
-    format: Format
+    format: ReplyFormat
 
 
-class Predict:
+class Predict(Module):
     """Ask an LM for a signature's outputs, under the strongest constraint the backend enforces.
 
     Every reply is checked against what the signature declares (types, ``Field`` constraints,
@@ -200,7 +190,7 @@ class Predict:
         return self
 
     def _with(self, **changes: Any) -> Predict:
-        new = object.__new__(Predict)
+        new = object.__new__(type(self))
         for name in Predict.__slots__:
             object.__setattr__(new, name, changes.get(name, getattr(self, name)))
         return new
@@ -215,17 +205,9 @@ class Predict:
             raise UsageError(f"instructions={instructions!r} must be a string")
         return self._with(signature=self.signature.with_instructions(instructions))
 
-    def named_predictors(self) -> list[tuple[str, Predict]]:
-        """A predictor is a one-step program: its only predictor is itself, named ``"self"``."""
-        return [("self", self)]
-
-    def map_predictors(self, replace: Callable[[str, Predict], Predict]) -> Predict:
-        """``replace("self", self)``: what a one-step program is with its predictor replaced."""
-        return replace("self", self)
-
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write this predictor's signature, demos and settings to ``path`` as versioned JSON."""
-        return save_program(self, path)
+    def _walk(self, name: str, leaf: Leaf, copied: Copied | None) -> Any:
+        # The leaf of every program: a one-step program's only predictor is itself, named "self".
+        return leaf(name or "self", self)
 
     # Predict.load(path) builds a predictor from the file; predictor.load(path) fills a copy of one.
     load = Loader(predictor_from_json)
@@ -240,7 +222,7 @@ class Predict:
         unless ``strict=False``; others get free text. Rollout
         ``n > 0`` (a fresh sample of the same call) samples with its own seed.
         """
-        fmt: Format = "fields"
+        fmt: ReplyFormat = "fields"
         constraint: Constraint | None = None
         if self.constrained:
             # The limits ready checks state are decoded, not retried; a backend that cannot
@@ -265,28 +247,27 @@ class Predict:
             )
         return Plan(request, fmt)
 
-    def _fitting_messages(self, lm: LM, inputs: Mapping[str, Any], fmt: Format) -> tuple[Message, ...]:
+    def _fitting_messages(self, lm: LM, inputs: Mapping[str, Any], fmt: ReplyFormat) -> tuple[Message, ...]:
         """The prompt with the demos that fit ``lm``'s context window beside these inputs, the reply
         and every retry: all of them, unless the backend tells its window and tokenizer and they do
         not fit (then the last ones are dropped, with a DemoTrimWarning), so demos never overflow a call."""
-        messages = render_messages(self.signature, inputs, self.demos, format=fmt)
         window, count = window_of(lm), counter_of(lm)
-        if not self.demos or window is None or count is None:
-            return messages
-        room = window - reserved(self.max_tokens, self.max_backtracks)
-        kept = self.demos
-        while kept and message_tokens(messages, count) > room:
-            kept = kept[:-1]
-            messages = render_messages(self.signature, inputs, kept, format=fmt)
-        if len(kept) < len(self.demos):
-            warnings.warn(
-                f"{self!r}: kept {len(kept)} of {len(self.demos)} demos so that the prompt for these inputs fits "
-                f"the context window of {window} tokens with max_tokens={self.max_tokens} and "
-                f"max_backtracks={self.max_backtracks} retries; give fewer or shorter passages, or a larger n_ctx",
-                DemoTrimWarning,
+        demos = self.demos
+        if demos and window is not None and count is not None:
+            fit = fit_demos(
+                repr(self),
+                self.signature,
+                demos,
+                [inputs],
+                max_tokens=self.max_tokens,
+                max_backtracks=self.max_backtracks,
+                window=window,
+                count=count,
+                format=fmt,
                 stacklevel=4,
             )
-        return messages
+            demos = fit.demos
+        return render_messages(self.signature, inputs, demos, format=fmt)
 
     def check(self, outputs: Mapping[str, Any], inputs: Mapping[str, Any]) -> tuple[Violation, ...]:
         """Every check ``outputs`` fail: the signature's declared rules, then the assertions."""
@@ -294,9 +275,9 @@ class Predict:
         if not self.strict:
             declared = tuple(replace(v, hard=False) for v in declared)
         prediction = Prediction(outputs, inputs=inputs)
-        return declared + tuple(v for rule in self.assertions for v in evaluate(rule, prediction))
+        return declared + tuple(v for rule in self.assertions for v in violations_of(rule, prediction))
 
-    def attempt(self, lm: LM, request: LMRequest, inputs: Mapping[str, Any], format: Format = "fields") -> Attempt:
+    def attempt(self, lm: LM, request: LMRequest, inputs: Mapping[str, Any], format: ReplyFormat = "fields") -> Attempt:
         """One call: the reply parsed and checked."""
         response = lm.complete(request)
         try:
@@ -374,11 +355,23 @@ class Predict:
             logger.info("%r carries on with failed suggestions: %s", self, chosen.feedback)
         return Prediction(chosen.outputs or {}, attempts, chosen.failures, inputs=inputs)
 
-    def __call__(self, *, lm: LM | None = None, **inputs: Any) -> Prediction:
+    def __call__(self, *args: Any, lm: LM | None = None, **inputs: Any) -> Prediction:
+        _keywords_only(self, args)
         return self.run(inputs, lm=resolve_lm(lm or self.lm))
+
+    def _pass(self, run: Run, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Prediction:
+        """One step as a whole program run (a rollout, an optimizer's fresh sample)."""
+        _keywords_only(self, args)
+        return BoundPredict(self, run, "self")(**kwargs)
 
     def __repr__(self) -> str:
         return f"Predict({self.signature!r})"
+
+
+def _keywords_only(predict: Predict, args: tuple[Any, ...]) -> None:
+    if args:
+        names = ", ".join(f"{f.name}=..." for f in predict.signature.inputs)
+        raise UsageError(f"{predict!r} takes its inputs by name ({names}), got {len(args)} positional")
 
 
 def _demos(demos: Sequence[Demo]) -> tuple[Demo, ...]:

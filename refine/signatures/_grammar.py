@@ -23,8 +23,6 @@ from functools import lru_cache
 from typing import Any, Literal, TypeAlias
 
 from corpora import Passage
-from refine._json_bounds import fit_schema, longest_json
-from refine._lowering import cited_answer_schema, lower_value, lowering_problem, require_lowerable
 from refine.constraints import (
     Bounds,
     Choice,
@@ -38,8 +36,10 @@ from refine.constraints import (
     words_pattern,
 )
 from refine.errors import SignatureError
-from refine.fields import FieldSpec
-from refine.signatures import Signature
+from refine.signatures._fields import FieldSpec
+from refine.signatures._json_bounds import fit_schema, longest_json
+from refine.signatures._lowering import cited_answer_schema, lower_value, lowering_problem, require_lowerable
+from refine.signatures._signature import Signature
 
 __all__ = [
     "as_passages",

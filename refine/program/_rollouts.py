@@ -17,11 +17,12 @@ from dataclasses import replace
 from typing import Any
 
 from refine._options import check_int, check_number
-from refine._runs import Backtrack, Run
 from refine.errors import AssertionFailed, UsageError
 from refine.history import Prediction, Violation
 from refine.lm import LM
-from refine.module import Module, Program, as_module
+from refine.program._base import Program, check_program
+from refine.program._module import Module
+from refine.program._runs import Backtrack, Run
 
 __all__ = ["BestOfN", "Refine", "Reward"]
 
@@ -32,7 +33,7 @@ Reward = Callable[[Mapping[str, Any], Prediction], float]
 
 class _Rollouts(Module):
     def __init__(self, module: Program, N: int, reward: Reward, threshold: float) -> None:
-        self.module = as_module(module, "module")
+        self.module = check_program(module, "module")
         self.N = check_int("N", N, minimum=1)
         if not callable(reward):
             raise UsageError(f"reward={reward!r} is not callable; pass a function (inputs, prediction) -> float")

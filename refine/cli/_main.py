@@ -29,12 +29,12 @@ from corpora import count_tokens
 from corpora._loaders import FOLDER_SUFFIXES
 from corpora._text import encoding_problem
 from refine import metrics, retrieval
-from refine.datasets import FORMATS, load_dataset
+from refine.cli._optimize import OPTIMIZERS, make_optimizer, optimize_command, with_program
 from refine.errors import ContextOverflow, CorpusError, RefineError, UsageError
-from refine.evaluation import EvaluationInterrupted, evaluate
+from refine.evaluation._datasets import FORMATS, load_dataset
+from refine.evaluation._evaluate import EvaluationInterrupted, evaluate
 from refine.lm import LM, LlamaCpp, from_spec, parse_spec
-from refine.optimizers._command import OPTIMIZERS, make_optimizer, optimize_command, with_program
-from refine.rag import CitedAnswer, CitedQA, CitedRAG, ExtractiveQA, SpanRAG
+from refine.rag._cited import CitedAnswer, CitedQA, CitedRAG, ExtractiveQA, SpanRAG
 from refine.retrieval._damage import MANIFEST
 
 if TYPE_CHECKING:
@@ -452,6 +452,3 @@ def main(argv: Sequence[str] | None = None, *, lm: LM | None = None, out: TextIO
         sys.stderr.write("refine: interrupted\n")
         return EXIT_INTERRUPTED
 
-
-if __name__ == "__main__":
-    sys.exit(main())

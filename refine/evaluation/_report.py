@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from refine._eval_rows import EvalRow
-from refine.history import Usage
+from refine.evaluation._rows import EvalRow
+from refine.usage import Usage
 
 if TYPE_CHECKING:
     from rich.table import Table

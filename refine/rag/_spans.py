@@ -24,7 +24,7 @@ from typing import Literal
 from corpora import Passage
 from refine.errors import UsageError
 
-__all__ = ["Candidate", "answer_candidates", "question_kind"]
+__all__ = ["AnswerCandidate", "answer_candidates", "question_kind"]
 
 Kind = Literal["date", "number", "name", "any"]
 
@@ -63,7 +63,7 @@ _OPENERS = frozenset(_OPENING_WORDS.split())
 
 
 @dataclass(frozen=True, slots=True)
-class Candidate:
+class AnswerCandidate:
     """A span of passage ``number`` (1-based, as its ``[n]`` marker names it) offered as an answer."""
 
     text: str
@@ -116,7 +116,7 @@ def _spans(sentence: str, kind: Kind) -> list[list[str]]:
 
 def answer_candidates(
     question: str, passages: Sequence[Passage], *, limit: int = 20, sentences: int = 4
-) -> tuple[Candidate, ...]:
+) -> tuple[AnswerCandidate, ...]:
     """Up to ``limit`` answer spans from the ``sentences`` sentences that best match ``question``.
 
     A span that shares a content word with the question is not offered; a question of a known
@@ -134,15 +134,15 @@ def answer_candidates(
                 # Ties go to earlier passages (retrieval ranked them) and earlier sentences.
                 scored.append((-overlap, number, position, sentence))
     scored.sort()
-    ranked: list[tuple[int, int, int, Candidate]] = []
+    ranked: list[tuple[int, int, int, AnswerCandidate]] = []
     for rank, (_, number, _, sentence) in enumerate(scored[:sentences]):
         for group, spans in enumerate(_spans(sentence, kind)):
-            ranked.extend((group, rank, i, Candidate(span, number)) for i, span in enumerate(spans))
+            ranked.extend((group, rank, i, AnswerCandidate(span, number)) for i, span in enumerate(spans))
     if kind != "any" and any(group == 0 for group, *_ in ranked):
         # A question of a known kind is offered spans of that kind only ("who" gets no years).
         ranked = [item for item in ranked if item[0] == 0]
     seen: set[str] = set()
-    found: list[Candidate] = []
+    found: list[AnswerCandidate] = []
     for *_, candidate in sorted(ranked, key=lambda item: item[:3]):
         key = candidate.text.casefold()
         # A span that shares a word with the question mostly restates it ("Nobel Prizes" for "who

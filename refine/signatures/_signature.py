@@ -24,9 +24,9 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from corpora import Passage
-from refine._schema_types import type_from_schema
 from refine.errors import SignatureError
-from refine.fields import Citations, Declared, FieldKind, FieldSpec, InputField, OutputField, type_problem
+from refine.signatures._fields import Citations, Declared, FieldKind, FieldSpec, InputField, OutputField, type_problem
+from refine.signatures._schema_types import type_from_schema
 
 __all__ = ["Citations", "FieldKind", "FieldSpec", "InputField", "OutputField", "Signature", "as_signature"]
 

@@ -22,10 +22,10 @@ from refine.constraints import Bounds
 from refine.errors import UsageError
 from refine.history import Prediction, Violation
 
-__all__ = ["Assert", "Check", "Condition", "Rule", "Suggest", "evaluate", "field_bounds"]
+__all__ = ["Assert", "Check", "Condition", "Rule", "Suggest", "field_bounds", "violations_of"]
 
-Outcome = bool | str | Sequence[str]
-Condition = Callable[[Prediction], Outcome]
+CheckResult = bool | str | Sequence[str]
+Condition = Callable[[Prediction], CheckResult]
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +143,7 @@ class Suggest(Rule):
     hard: ClassVar[bool] = False
 
 
-def evaluate(rule: Rule, prediction: Prediction) -> tuple[Violation, ...]:
+def violations_of(rule: Rule, prediction: Prediction) -> tuple[Violation, ...]:
     """The violations ``rule`` finds in ``prediction``: empty when it holds."""
     condition = rule.condition
     outcome = condition if isinstance(condition, bool) else condition(prediction)

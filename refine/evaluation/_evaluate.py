@@ -35,14 +35,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from refine._eval_checks import check_examples, check_inputs, describe, extra_metrics, named
-from refine._eval_file import RowFile, RunHeader
-from refine._eval_progress import progress_bar
-from refine._eval_report import EvalReport, RuleStats
-from refine._eval_rows import EvalRow, RowError, RowFailure, run_row
 from refine._options import check_bool, check_int
-from refine.datasets import Dataset
+from refine._progress import progress_bar
 from refine.errors import UsageError
+from refine.evaluation._checks import check_examples, check_inputs, describe, extra_metrics, named
+from refine.evaluation._datasets import Dataset
+from refine.evaluation._file import RowFile, RunHeader
+from refine.evaluation._report import EvalReport, RuleStats
+from refine.evaluation._rows import EvalRow, RowError, RowFailure, run_row
 from refine.example import Example
 from refine.lm import LM
 from refine.lm._interrupt import deferred_interrupts, raise_if_interrupted
@@ -142,13 +142,14 @@ def evaluate(
         return run_row(program, example, main, extra, lm)
 
     try:
-        with progress_bar(progress, main[0], total=len(todo_all), rows=list(done.values())) as bar:
+        tally = _Tally(main[0], done.values())
+        with progress_bar(progress, "evaluate", len(todo_all), completed=tally.rows, status=tally.text()) as advance:
 
             def finished(row: EvalRow) -> None:
                 if file is not None:
                     file.append(row)
                 done[row.id] = row
-                bar.advance(row)
+                advance(1, tally.add(row))
 
             if threads == 1 or len(todo) <= 1:
                 for example in todo:
@@ -167,6 +168,27 @@ def evaluate(
         if file is not None:
             file.close()
     return report()
+
+
+class _Tally:
+    """The running metric and errors of the rows finished so far, as the progress bar shows them."""
+
+    def __init__(self, metric: str, rows: Iterable[EvalRow]) -> None:
+        self.metric, self.rows, self.errors, self.total = metric, 0, 0, 0.0
+        for row in rows:
+            self.add(row)
+
+    def add(self, row: EvalRow) -> str:
+        self.rows += 1
+        self.errors += row.error is not None
+        self.total += row.value()
+        return self.text()
+
+    def text(self) -> str:
+        if not self.rows:
+            return f"{self.metric} -"
+        errors = f"  errors {self.errors}" if self.errors else ""
+        return f"{self.metric} {self.total / self.rows:.3f}{errors}"
 
 
 def _threaded(

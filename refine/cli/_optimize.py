@@ -16,17 +16,17 @@ from pathlib import Path
 from typing import TypeVar, cast
 
 from refine import retrieval
-from refine.datasets import FORMATS, Format, load_dataset
 from refine.errors import UsageError
+from refine.evaluation._datasets import FORMATS, DataFormat, load_dataset
 from refine.example import Example
 from refine.lm import LM
 from refine.metrics import Metric, cited, em, f1, gold_answers, normalize_answer
-from refine.module import Program
 from refine.optimizers._fewshot import BootstrapFewShot, LabeledFewShot
 from refine.optimizers._report import Compiled
 from refine.optimizers._search import RandomSearch
-from refine.program_file import load_program, save_program
-from refine.rag import CitedRAG
+from refine.program import load_program, save_program
+from refine.program._base import Program
+from refine.rag._cited import CitedRAG
 
 __all__ = [
     "METRICS",
@@ -128,7 +128,7 @@ def optimize_command(
     save: str | os.PathLike[str],
     optimizer: Optimizer,
     lm: LM,
-    format: Format | None = None,
+    format: DataFormat | None = None,
     limit: int | None = None,
     k: int = 3,
     seed: int = 0,

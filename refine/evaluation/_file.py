@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from refine._eval_rows import EvalRow
 from refine.errors import UsageError
+from refine.evaluation._rows import EvalRow
 
 __all__ = ["FORMAT_VERSION", "RowFile", "RunHeader"]
 

@@ -16,18 +16,18 @@ import pydantic
 
 from corpora import Passage
 from corpora._text import encoding_problem
-from refine._lowering import cited_answer_shape, cited_object
 from refine.constraints import Constraint
 from refine.errors import ParseError, SignatureError, UsageError
-from refine.fields import adapter_for
-from refine.grammar import as_passages, lowers_citations
 from refine.history import Demo, RepairDemo
-from refine.lm import Message, render_cited
-from refine.signatures import FieldSpec, Signature
+from refine.lm import Message
+from refine.signatures._fields import adapter_for
+from refine.signatures._grammar import as_passages, lowers_citations
+from refine.signatures._lowering import cited_answer_shape, cited_object, render_cited
+from refine.signatures._signature import FieldSpec, Signature
 
 __all__ = [
     "RETRY_INSTRUCTION",
-    "Format",
+    "ReplyFormat",
     "demo_messages",
     "format_passages",
     "parse_reply",
@@ -36,7 +36,7 @@ __all__ = [
     "retry_turn",
 ]
 
-Format = Literal["fields", "json"]
+ReplyFormat = Literal["fields", "json"]
 
 
 def format_passages(passages: Sequence[Passage]) -> str:
@@ -63,7 +63,7 @@ def render_value(value: Any) -> str:
 
 
 @functools.lru_cache(maxsize=512)
-def _system_prompt(signature: Signature, format: Format) -> str:
+def _system_prompt(signature: Signature, format: ReplyFormat) -> str:
     # Depends on the signature alone, and a program renders it on every call: built once each.
     parts = [signature.instructions] if signature.instructions else []
     if format == "json":
@@ -100,7 +100,7 @@ def _user_prompt(fields: Iterable[FieldSpec], values: Mapping[str, Any]) -> str:
     return "\n\n".join(blocks)
 
 
-def _assistant_reply(signature: Signature, values: Mapping[str, Any], format: Format) -> str:
+def _assistant_reply(signature: Signature, values: Mapping[str, Any], format: ReplyFormat) -> str:
     if format == "json":
         return json.dumps({f.name: _json_value(f, values[f.name]) for f in signature.outputs}, ensure_ascii=False)
     if len(signature.outputs) == 1:
@@ -126,7 +126,7 @@ def retry_turn(feedback: str) -> Message:
     return Message("user", f"{feedback}\n{RETRY_INSTRUCTION}")
 
 
-def demo_messages(signature: Signature, demo: Demo, format: Format = "fields") -> tuple[Message, ...]:
+def demo_messages(signature: Signature, demo: Demo, format: ReplyFormat = "fields") -> tuple[Message, ...]:
     """The turns that show ``demo`` before the real inputs: its inputs, then its outputs.
 
     A :class:`~refine.history.RepairDemo` recorded in this reply format is shown the way a retry
@@ -141,7 +141,7 @@ def demo_messages(signature: Signature, demo: Demo, format: Format = "fields") -
 
 
 def render_messages(
-    signature: Signature, inputs: Mapping[str, Any], demos: Sequence[Demo] = (), *, format: Format = "fields"
+    signature: Signature, inputs: Mapping[str, Any], demos: Sequence[Demo] = (), *, format: ReplyFormat = "fields"
 ) -> tuple[Message, ...]:
     """The chat messages that ask for ``signature``'s outputs given ``inputs``, in reply ``format``."""
     missing = [f.name for f in signature.inputs if f.name not in inputs]
@@ -232,7 +232,7 @@ def _label_pattern(signature: Signature) -> re.Pattern[str]:
 
 
 def parse_reply(
-    signature: Signature, text: str, *, format: Format = "fields", constraint: Constraint | None = None
+    signature: Signature, text: str, *, format: ReplyFormat = "fields", constraint: Constraint | None = None
 ) -> dict[str, Any]:
     """The output fields of ``signature`` read from a reply, or a :class:`ParseError` naming the field.
 

@@ -18,8 +18,8 @@ import annotated_types
 import pydantic
 import pydantic_core
 
-from refine._schema_types import canonical_schema
 from refine.errors import SignatureError
+from refine.signatures._schema_types import canonical_schema
 
 __all__ = ["Citations", "FieldKind", "FieldSpec", "InputField", "OutputField", "adapter_for", "type_name"]
 

@@ -10,7 +10,7 @@ failed output and the feedback appended to its prompt; later calls run afresh. E
 predictor's ``max_backtracks`` retries; when they are spent a hard failure raises
 :class:`AssertionFailed` with every attempt, and a soft one is recorded on the result.
 
-The internal API, used by :mod:`refine.module` and :mod:`refine.rollouts`: :class:`Run`,
+The internal API, used by :mod:`refine.program._module` and :mod:`refine.program._rollouts`: :class:`Run`,
 :class:`BoundPredict`, :class:`Backtrack`, :func:`check_rules` and :func:`execute`.
 """
 
@@ -19,17 +19,37 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
-from refine.assertions import Rule, Suggest, evaluate
 from refine.errors import AssertionFailed, ParseError, RuntimeFailure, UsageError
 from refine.history import Attempt, Prediction, Step, Violation, best_attempt
 from refine.lm import LM
-from refine.predict import Predict
+from refine.program._assertions import Rule, Suggest, violations_of
 
-__all__ = ["MAX_PASSES", "Backtrack", "BoundPredict", "Judge", "Run", "check_rules", "execute"]
+__all__ = ["MAX_PASSES", "Backtrack", "BoundPredict", "Judge", "Predictor", "Run", "check_rules", "execute"]
 
 logger = logging.getLogger(__name__)
+
+
+class Predictor(Protocol):
+    """What a run needs of a predictor (:class:`~refine.Predict` is one): its retry budget, its
+    own backend if it names one, and a call that continues earlier attempts."""
+
+    @property
+    def max_backtracks(self) -> int: ...
+    @property
+    def lm(self) -> LM | None: ...
+
+    def run(
+        self,
+        inputs: Mapping[str, Any],
+        *,
+        lm: LM,
+        prior: Sequence[Attempt] = (),
+        feedback: Sequence[Violation] = (),
+        rollout: int = 0,
+        limit: int | None = None,
+    ) -> Prediction: ...
 
 # A program that keeps asking for different calls after each backtrack is not deterministic
 # given its predictions; stop it rather than loop.
@@ -41,7 +61,7 @@ class _Call:
     """A predictor call in a run; mutable while the run goes on, frozen into a :class:`Step` at the end."""
 
     name: str
-    predict: Predict
+    predict: Predictor
     inputs: dict[str, Any]
     prediction: Prediction
     failed: bool = False  # its own checks gave up: the attempts are kept, there are no outputs
@@ -86,7 +106,7 @@ class Run:
     def start_pass(self) -> None:
         self.previous, self.calls = self.calls, []
 
-    def call(self, name: str, predict: Predict, inputs: dict[str, Any], lm: LM | None) -> Prediction:
+    def call(self, name: str, predict: Predictor, inputs: dict[str, Any], lm: LM | None) -> Prediction:
         index = len(self.calls)
         old = self.previous[index] if index < len(self.previous) else None
         pending = self.pending
@@ -153,7 +173,7 @@ class BoundPredict:
 
     __slots__ = ("name", "predict", "run")
 
-    def __init__(self, predict: Predict, run: Run, name: str) -> None:
+    def __init__(self, predict: Predictor, run: Run, name: str) -> None:
         self.predict, self.run, self.name = predict, run, name
 
     def __call__(self, *, lm: LM | None = None, **inputs: Any) -> Prediction:
@@ -195,7 +215,7 @@ def _target(run: Run, rule: Rule, prediction: Prediction) -> int | None:
 
 def check_rules(prediction: Prediction, rules: Sequence[Rule]) -> Prediction:
     """What :func:`refine.check` does: see its docstring."""
-    failed = [(rule, evaluate(rule, prediction)) for rule in rules]
+    failed = [(rule, violations_of(rule, prediction)) for rule in rules]
     failed = [(rule, found) for rule, found in failed if found]
     if not failed:
         return prediction

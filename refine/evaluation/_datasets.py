@@ -32,12 +32,12 @@ from refine._options import check_int
 from refine.errors import CorpusError, UsageError
 from refine.example import Example
 
-__all__ = ["FORMATS", "Dataset", "Format", "load_dataset", "load_hotpotqa", "load_jsonl", "load_nq"]
+__all__ = ["FORMATS", "DataFormat", "Dataset", "load_dataset", "load_hotpotqa", "load_jsonl", "load_nq"]
 
 logger = logging.getLogger(__name__)
 
-Format = Literal["hotpotqa", "nq", "jsonl"]
-FORMATS: tuple[Format, ...] = ("hotpotqa", "nq", "jsonl")
+DataFormat = Literal["hotpotqa", "nq", "jsonl"]
+FORMATS: tuple[DataFormat, ...] = ("hotpotqa", "nq", "jsonl")
 _ORIGINAL_EXAMPLE = (
     '{"_id": "...", "question": "...", "answer": "...", "context": [["Title", ["Sentence one.", " Two."]]], '
     '"supporting_facts": [["Title", 0]]}'
@@ -166,7 +166,7 @@ def load_jsonl(
 def load_dataset(
     path: str | os.PathLike[str],
     *,
-    format: Format | None = None,
+    format: DataFormat | None = None,
     limit: int | None = None,
     inputs: Sequence[str] = ("question",),
     id_key: str | None = "id",
@@ -187,7 +187,7 @@ def load_dataset(
     return load_jsonl(p, inputs=inputs, id_key=id_key, passages_key=passages_key, limit=limit)
 
 
-def sniff_format(path: Path) -> Format:
+def sniff_format(path: Path) -> DataFormat:
     """``hotpotqa`` for IRCoT or original HotpotQA rows, ``nq`` for NQ-open rows, else ``jsonl``."""
     if path.suffix.lower() == ".json":
         return "hotpotqa"  # the original HotpotQA files are JSON lists; nothing else here is one
