@@ -13,11 +13,12 @@ Stands on :mod:`corpora` only::
 Metrics (ALCE citation recall and precision, gold-passage scores) live in :mod:`citations.metrics`.
 """
 
-from citations._claims import Claim, parse, render, strip_markers
+from citations._claims import WORD_CHAR, Claim, parse, render, strip_markers
 from citations._embedding import EmbeddingChecker
+from citations._feedback import invalid_message
 from citations._judge import JUDGE_CHOICES, LMJudge, judge_prompt
 from citations._lexical import LexicalChecker
-from citations._markers import Marker, Ref
+from citations._markers import Marker, Ref, marker_spans, parse_group
 from citations._quotes import match_quote
 from citations._report import CitationReport, Finding, InvalidCitation, check, resolve
 from citations._support import Support, SupportChecker
@@ -25,6 +26,7 @@ from citations.errors import CheckerError, CitationError, MissingExtra
 
 __all__ = [
     "JUDGE_CHOICES",
+    "WORD_CHAR",
     "CheckerError",
     "CitationError",
     "CitationReport",
@@ -40,9 +42,12 @@ __all__ = [
     "Support",
     "SupportChecker",
     "check",
+    "invalid_message",
     "judge_prompt",
+    "marker_spans",
     "match_quote",
     "parse",
+    "parse_group",
     "render",
     "resolve",
     "strip_markers",

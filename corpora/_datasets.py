@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -28,6 +29,11 @@ _HOTPOT_EXAMPLE = (
     '"contexts": [{"id": "0", "title": "...", "paragraph_text": "...", "is_supporting": true}]}'
 )
 _HOTPOT_FIX = f"load_hotpotqa expects IRCoT-style HotpotQA rows like {_HOTPOT_EXAMPLE}"
+_ORIGINAL_EXAMPLE = (
+    '{"_id": "...", "question": "...", "answer": "...", "context": [["Title", ["Sentence one.", " Two."]]], '
+    '"supporting_facts": [["Title", 0]]}'
+)
+_ORIGINAL_FIX = f"original HotpotQA rows look like {_ORIGINAL_EXAMPLE}"
 _NQ_EXAMPLE = '{"question": "...", "answers": ["..."], "ctxs": [{"title": "...", "text": "...", "isgold": true}]}'
 _NQ_FIX = f"load_nq expects NQ-open rows (lost-in-the-middle format) like {_NQ_EXAMPLE}"
 
@@ -142,14 +148,19 @@ def _example(
 
 
 def load_hotpotqa(path: str | os.PathLike[str], *, limit: int | None = None) -> QADataset:
-    """HotpotQA (distractor setting, IRCoT format): the first ``limit`` questions and their pooled paragraphs.
+    """HotpotQA (distractor setting): the first ``limit`` questions and their pooled paragraphs, from
+    IRCoT's processed rows or from the original format (a ``.json`` list of rows, as HotpotQA ships
+    it, or the same rows as JSON lines; ``gold_ids`` are then the titles of ``supporting_facts``).
 
     Paragraphs are pooled over the loaded rows and deduplicated by title; a passage's id depends only
     on its title. ``gold_ids`` are the ``is_supporting`` paragraphs. Each example's metadata holds
     ``line`` and ``context_ids`` (the paragraphs given with that question).
     """
-    p = check_file(path, hint="pass the HotpotQA .jsonl file, e.g. <shared data>/hotpotqa/dev397.jsonl")
+    p = check_file(path, hint="pass a HotpotQA .jsonl (or .json) file, e.g. <shared data>/hotpotqa/dev397.jsonl")
     _check_limit(limit)
+    original = _original_rows(p, limit)
+    if original is not None:
+        return _original_hotpotqa(p, original)
     pool: dict[str, Passage] = {}  # title -> passage
     conflicts = 0
     examples: list[QAExample] = []
@@ -190,6 +201,78 @@ def load_hotpotqa(path: str | os.PathLike[str], *, limit: int | None = None) -> 
     if conflicts:
         logger.warning("%s: %d paragraphs share a title with different text; kept the first of each", p, conflicts)
     return _finish("hotpotqa", p, examples, pool.values())
+
+
+def _original_rows(path: Path, limit: int | None) -> list[tuple[int, dict[str, Any]]] | None:
+    """The rows of an original-format HotpotQA file (``(number, row)``), or None for IRCoT rows."""
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise CorpusError(f"{path}: not a JSON file ({exc}); {_ORIGINAL_FIX}, in a JSON list") from exc
+        if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
+            raise CorpusError(f"{path}: expected a JSON list of objects; {_ORIGINAL_FIX}")
+        return list(enumerate(data[:limit], start=1))
+    rows: list[tuple[int, dict[str, Any]]] = []
+    with contextlib.closing(read_json_lines(path, example=_ORIGINAL_EXAMPLE)) as lines:
+        for lineno, row in lines:
+            if not rows and "_id" not in row:
+                return None  # IRCoT rows: corpora reads them
+            if limit is not None and len(rows) >= limit:
+                break
+            rows.append((lineno, row))
+    return rows
+
+
+def _original_hotpotqa(path: Path, rows: list[tuple[int, dict[str, Any]]]) -> QADataset:
+    pool: dict[str, Passage] = {}
+    examples: list[QAExample] = []
+    for number, row in rows:
+        where = f"{path}:{number}"
+        context_ids: list[str] = []
+        for pair in require(row, "context", list, where, fix=_ORIGINAL_FIX):
+            title, sentences = _context(pair, where)
+            passage = pool.setdefault(title, Passage(stable_id(title, "", prefix="hp"), title, "".join(sentences)))
+            context_ids.append(passage.id)
+        given = set(context_ids)
+        gold_ids: list[str] = []
+        for fact in require(row, "supporting_facts", list, where, fix=_ORIGINAL_FIX):
+            if not (isinstance(fact, list) and fact and isinstance(fact[0], str)):
+                raise CorpusError(f"{where}: each supporting fact must be [title, sentence index]; {_ORIGINAL_FIX}")
+            gold = stable_id(fact[0], "", prefix="hp")
+            if gold not in given:
+                raise CorpusError(f"{where}: supporting fact title {fact[0]!r} is not in the row's context")
+            gold_ids.append(gold)
+        answer = require(row, "answer", str, where, fix=_ORIGINAL_FIX)
+        try:
+            examples.append(
+                QAExample(
+                    id=require(row, "_id", str, where, fix=_ORIGINAL_FIX),
+                    question=require(row, "question", str, where, fix=_ORIGINAL_FIX).strip(),
+                    answers=(answer.strip(),) if answer.strip() else (),
+                    gold_ids=tuple(dict.fromkeys(gold_ids)),
+                    metadata={"dataset": "hotpotqa", "line": number, "context_ids": context_ids},
+                )
+            )
+        except CorpusError as exc:
+            raise CorpusError(f"{where}: {exc}") from exc
+    if not examples:
+        raise CorpusError(f"{path} has no questions; is it the right file?")
+    return QADataset(name="hotpotqa", examples=tuple(examples), passages=tuple(pool.values()))
+
+
+def _context(pair: Any, where: str) -> tuple[str, list[str]]:
+    if (
+        isinstance(pair, list)
+        and len(pair) == 2
+        and isinstance(pair[0], str)
+        and isinstance(pair[1], list)
+        and all(isinstance(s, str) for s in pair[1])
+    ):
+        return pair[0], pair[1]
+    raise CorpusError(
+        f"{where}: each context entry must be [title, [sentences]], got {str(pair)[:80]}; {_ORIGINAL_FIX}"
+    )
 
 
 def load_nq(path: str | os.PathLike[str], *, limit: int | None = None) -> QADataset:

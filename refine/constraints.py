@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeAlias
 
-from citations._claims import WORD_CHAR
-from citations._markers import marker_spans
+from citations import WORD_CHAR, marker_spans
 from refine.errors import UsageError
 
 __all__ = [

@@ -25,9 +25,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import citations
 import corpora
-from corpora import count_tokens
-from corpora._loaders import FOLDER_SUFFIXES
-from corpora._text import encoding_problem
+from corpora import FOLDER_SUFFIXES, count_tokens, encoding_problem
 from refine import metrics, retrieval
 from refine.cli._optimize import OPTIMIZERS, make_optimizer, optimize_command, with_program
 from refine.errors import ContextOverflow, CorpusError, RefineError, UsageError

@@ -17,7 +17,6 @@ The HotpotQA and NQ loaders build on :func:`corpora.load_hotpotqa` and :func:`co
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 from collections.abc import Iterable, Sequence
@@ -26,8 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import corpora
-from corpora import Passage, QADataset, QAExample, stable_id
-from corpora._files import check_file, read_json_lines, require
+from corpora import Passage, QADataset, QAExample, check_file, read_json_lines
 from refine._options import check_int
 from refine.errors import CorpusError, UsageError
 from refine.example import Example
@@ -38,11 +36,6 @@ logger = logging.getLogger(__name__)
 
 DataFormat = Literal["hotpotqa", "nq", "jsonl"]
 FORMATS: tuple[DataFormat, ...] = ("hotpotqa", "nq", "jsonl")
-_ORIGINAL_EXAMPLE = (
-    '{"_id": "...", "question": "...", "answer": "...", "context": [["Title", ["Sentence one.", " Two."]]], '
-    '"supporting_facts": [["Title", 0]]}'
-)
-_ORIGINAL_FIX = f"original HotpotQA rows look like {_ORIGINAL_EXAMPLE}"
 _JSONL_EXAMPLE = '{"id": "q1", "question": "...", "answers": ["..."]}'
 
 
@@ -96,12 +89,7 @@ def load_hotpotqa(path: str | os.PathLike[str], *, limit: int | None = None) -> 
     on its title (so both formats give the same ids), and ``gold_ids`` are the supporting
     paragraphs (the titles of ``supporting_facts``, in the original format).
     """
-    limit = _check_limit(limit)
-    p = check_file(path, hint="pass a HotpotQA .jsonl (or .json) file, e.g. <shared data>/hotpotqa/dev397.jsonl")
-    rows = _original_rows(p, limit)
-    if rows is None:
-        return Dataset.from_qa(corpora.load_hotpotqa(p, limit=limit))
-    return Dataset.from_qa(_original_hotpotqa(p, rows))
+    return Dataset.from_qa(corpora.load_hotpotqa(path, limit=_check_limit(limit)))
 
 
 def load_nq(path: str | os.PathLike[str], *, limit: int | None = None) -> Dataset:
@@ -233,75 +221,3 @@ def _pool(items: Any, key: str, pool: dict[str, Passage], where: str) -> tuple[s
             logger.warning("%s: passage id %r has other text than before; kept the first", where, passage.id)
         ids.append(passage.id)
     return tuple(dict.fromkeys(ids))
-
-
-def _original_rows(path: Path, limit: int | None) -> list[tuple[int, dict[str, Any]]] | None:
-    """The rows of an original-format HotpotQA file (``(number, row)``), or None for IRCoT rows."""
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise CorpusError(f"{path}: not a JSON file ({exc}); {_ORIGINAL_FIX}, in a JSON list") from exc
-        if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
-            raise CorpusError(f"{path}: expected a JSON list of objects; {_ORIGINAL_FIX}")
-        return list(enumerate(data[:limit], start=1))
-    rows: list[tuple[int, dict[str, Any]]] = []
-    with contextlib.closing(read_json_lines(path, example=_ORIGINAL_EXAMPLE)) as lines:
-        for lineno, row in lines:
-            if not rows and "_id" not in row:
-                return None  # IRCoT rows: corpora reads them
-            if limit is not None and len(rows) >= limit:
-                break
-            rows.append((lineno, row))
-    return rows
-
-
-def _original_hotpotqa(path: Path, rows: list[tuple[int, dict[str, Any]]]) -> QADataset:
-    pool: dict[str, Passage] = {}
-    examples: list[QAExample] = []
-    for number, row in rows:
-        where = f"{path}:{number}"
-        context_ids: list[str] = []
-        for pair in require(row, "context", list, where, fix=_ORIGINAL_FIX):
-            title, sentences = _context(pair, where)
-            passage = pool.setdefault(title, Passage(stable_id(title, "", prefix="hp"), title, "".join(sentences)))
-            context_ids.append(passage.id)
-        given = set(context_ids)
-        gold_ids: list[str] = []
-        for fact in require(row, "supporting_facts", list, where, fix=_ORIGINAL_FIX):
-            if not (isinstance(fact, list) and fact and isinstance(fact[0], str)):
-                raise CorpusError(f"{where}: each supporting fact must be [title, sentence index]; {_ORIGINAL_FIX}")
-            gold = stable_id(fact[0], "", prefix="hp")
-            if gold not in given:
-                raise CorpusError(f"{where}: supporting fact title {fact[0]!r} is not in the row's context")
-            gold_ids.append(gold)
-        answer = require(row, "answer", str, where, fix=_ORIGINAL_FIX)
-        try:
-            examples.append(
-                QAExample(
-                    id=require(row, "_id", str, where, fix=_ORIGINAL_FIX),
-                    question=require(row, "question", str, where, fix=_ORIGINAL_FIX).strip(),
-                    answers=(answer.strip(),) if answer.strip() else (),
-                    gold_ids=tuple(dict.fromkeys(gold_ids)),
-                    metadata={"dataset": "hotpotqa", "line": number, "context_ids": context_ids},
-                )
-            )
-        except CorpusError as exc:
-            raise CorpusError(f"{where}: {exc}") from exc
-    if not examples:
-        raise CorpusError(f"{path} has no questions; is it the right file?")
-    return QADataset(name="hotpotqa", examples=tuple(examples), passages=tuple(pool.values()))
-
-
-def _context(pair: Any, where: str) -> tuple[str, list[str]]:
-    if (
-        isinstance(pair, list)
-        and len(pair) == 2
-        and isinstance(pair[0], str)
-        and isinstance(pair[1], list)
-        and all(isinstance(s, str) for s in pair[1])
-    ):
-        return pair[0], pair[1]
-    raise CorpusError(
-        f"{where}: each context entry must be [title, [sentences]], got {str(pair)[:80]}; {_ORIGINAL_FIX}"
-    )

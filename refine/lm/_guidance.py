@@ -8,7 +8,7 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
-from citations._claims import WORD_CHAR
+from citations import WORD_CHAR
 from refine.constraints import (
     FREE_TEXT_PATTERN,
     Choice,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Literal, Protocol, Self, runtime_checkable
 
-from corpora._text import encoding_problem
+from corpora import encoding_problem
 from refine._options import check_int, check_number
 from refine.constraints import Constraint
 from refine.errors import UsageError

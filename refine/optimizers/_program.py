@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import pydantic
 
@@ -22,7 +22,8 @@ __all__ = ["apply_demos", "labeled_demo", "predictors", "training_set", "trimmed
 
 
 def predictors(program: Program) -> dict[str, Predict]:
-    found = dict(program.named_predictors())
+    # Every leaf of a program is a Predict: it is the only program that walks as one.
+    found = {name: cast(Predict, p) for name, p in program.named_predictors()}
     if not found:
         raise UsageError(f"{program!r} has no predictors (refine.Predict attributes); there is nothing to compile")
     return found

@@ -12,7 +12,7 @@ import copy
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from refine.errors import UsageError
 from refine.history import Prediction
@@ -20,15 +20,13 @@ from refine.lm import LM
 from refine.program._assertions import Rule
 from refine.program._context import resolve_lm
 from refine.program._files import Loader, built_from_json, read_program, write_program
+from refine.program._predictor import Predictor
 from refine.program._runs import Judge, Run, execute
-
-if TYPE_CHECKING:  # the leaf type, named in annotations only: it subclasses this one
-    from refine.program._predict import Predict
 
 __all__ = ["Program", "check_program", "load_program", "save_program"]
 
 # leaf(name, predictor) -> what stands in its place; module(copy) is told of each program copied.
-Leaf = Callable[[str, "Predict"], Any]
+Leaf = Callable[[str, Predictor], Any]
 Copied = Callable[["Program"], None]
 
 
@@ -80,18 +78,18 @@ class Program:
             copied(clone)
         return clone
 
-    def named_predictors(self) -> list[tuple[str, Predict]]:
+    def named_predictors(self) -> list[tuple[str, Predictor]]:
         """Every predictor of this program, by attribute path (``"retrieve.query"``, ``"hops[1]"``)."""
-        found: list[tuple[str, Predict]] = []
+        found: list[tuple[str, Predictor]] = []
 
-        def collect(name: str, predict: Predict) -> Predict:
+        def collect(name: str, predict: Predictor) -> Predictor:
             found.append((name, predict))
             return predict
 
         self._walk("", collect, None)
         return found
 
-    def map_predictors(self, replace: Callable[[str, Predict], Predict]) -> Any:
+    def map_predictors(self, replace: Callable[[str, Any], Predictor]) -> Any:
         """A copy of this program with ``replace(name, predictor)`` in place of each predictor
         (containers and sub-programs copied only where something changed)."""
         return self._walk("", replace, None)

@@ -47,6 +47,7 @@ import pydantic
 from corpora import Passage
 from refine.errors import ProgramFileError, RefineError, UsageError
 from refine.history import Demo, RepairDemo
+from refine.program._predictor import Predictor
 from refine.signatures._signature import Signature
 
 __all__ = [
@@ -67,20 +68,6 @@ VERSION = 1
 DIGEST = "blake2b-128"
 # The settings of a Predict that a file carries; assertions are code and stay with the program.
 SETTINGS = ("max_backtracks", "strict", "max_tokens", "temperature", "constrained")
-
-
-class Predictor(Protocol):
-    """A predictor as a file sees it (:class:`~refine.Predict` is one): what it learned, its
-    settings, and what stays with the program (its backend, its assertions)."""
-
-    @property
-    def signature(self) -> Signature: ...
-    @property
-    def demos(self) -> tuple[Demo, ...]: ...
-    @property
-    def lm(self) -> Any: ...
-    @property
-    def assertions(self) -> tuple[Any, ...]: ...
 
 
 class Saved(Protocol):

@@ -19,41 +19,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 from refine.errors import AssertionFailed, ParseError, RuntimeFailure, UsageError
 from refine.history import Attempt, Prediction, Step, Violation, best_attempt
 from refine.lm import LM
 from refine.program._assertions import Rule, Suggest, violations_of
+from refine.program._predictor import Predictor
 
-__all__ = ["MAX_PASSES", "Backtrack", "BoundPredict", "Judge", "Predictor", "Run", "check_rules", "execute"]
+__all__ = ["MAX_PASSES", "Backtrack", "BoundPredict", "Judge", "Run", "check_rules", "execute"]
 
 logger = logging.getLogger(__name__)
-
-
-class Predictor(Protocol):
-    """What a run needs of a predictor (:class:`~refine.Predict` is one): its retry budget, its
-    own backend if it names one, and a call that continues earlier attempts."""
-
-    @property
-    def max_backtracks(self) -> int: ...
-    @property
-    def lm(self) -> LM | None: ...
-
-    def run(
-        self,
-        inputs: Mapping[str, Any],
-        *,
-        lm: LM,
-        prior: Sequence[Attempt] = (),
-        feedback: Sequence[Violation] = (),
-        rollout: int = 0,
-        limit: int | None = None,
-    ) -> Prediction: ...
 
 # A program that keeps asking for different calls after each backtrack is not deterministic
 # given its predictions; stop it rather than loop.
 MAX_PASSES = 100
+
 
 
 @dataclass(slots=True)

@@ -12,8 +12,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from corpora import Passage
-from corpora._registry import shipped_corpus
+from corpora import Passage, shipped_corpus
 from refine._options import check_bool, check_int
 from refine._progress import progress, wants_progress
 from refine.errors import IndexCorrupt, RuntimeFailure, UsageError

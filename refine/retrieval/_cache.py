@@ -29,7 +29,7 @@ from pathlib import Path
 
 import bm25s
 
-from corpora._registry import ShippedCorpus
+from corpora import ShippedCorpus
 from refine.errors import UsageError
 from refine.retrieval._store import FORMAT, VERSION
 from refine.retrieval._tokens import TokenConfig

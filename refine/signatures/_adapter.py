@@ -14,8 +14,7 @@ from typing import Any, Literal
 
 import pydantic
 
-from corpora import Passage
-from corpora._text import encoding_problem
+from corpora import Passage, encoding_problem
 from refine.constraints import Constraint
 from refine.errors import ParseError, SignatureError, UsageError
 from refine.history import Demo, RepairDemo

@@ -13,9 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import citations
-from citations._claims import WORD_CHAR
-from citations._feedback import invalid_message
-from citations._markers import Ref, marker_spans, parse_group
+from citations import WORD_CHAR, Ref, invalid_message, marker_spans, parse_group
 from corpora import Passage
 from refine.history import Violation
 from refine.signatures._fields import Citations, FieldSpec

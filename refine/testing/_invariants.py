@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from itertools import pairwise
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 from hypothesis.errors import HypothesisException
 
@@ -128,7 +128,7 @@ def outcome_of(
 
 
 def _predictors(program: Program) -> dict[str, Predict]:
-    return dict(program.named_predictors())
+    return {name: cast(Predict, p) for name, p in program.named_predictors()}  # every leaf is a Predict
 
 
 def holds_hard_rules(program: Program, outcome: Outcome) -> None:

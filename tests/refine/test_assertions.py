@@ -321,7 +321,7 @@ def test_best_of_n_samples_independent_tries():
 def test_rollouts_validate_their_settings():
     with pytest.raises(UsageError, match="N=0 must be >= 1"):
         BestOfN(One(), N=0, reward=reward, threshold=1)
-    with pytest.raises(UsageError, match=r"module=.* is not a refine program; pass a refine\.Predict, or a refine\.Module"):
+    with pytest.raises(UsageError, match=r"module=.* is not a refine program; pass a refine\.Predict"):
         Refine(lambda q: q, N=2, reward=reward, threshold=1)  # type: ignore[arg-type]
 
 
