@@ -33,8 +33,7 @@ from rich.table import Table
 
 import corpora
 from refine import BM25Retriever, CitedRAG, LlamaCpp, Predict, ScriptedLM, metrics
-from refine.evaluation._datasets import load_dataset
-from refine.evaluation._evaluate import EvalReport, evaluate
+from refine.evaluation import EvalReport, evaluate, load_dataset
 from refine.example import Example
 from refine.lm import LMRequest
 

@@ -46,7 +46,7 @@ from refine import (
     check,
     checks,
 )
-from refine.signatures._adapter import parse_reply
+from refine.signatures import parse_reply
 from refine.testing import (
     adversarial_texts,
     check_invariants,

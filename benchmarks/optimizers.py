@@ -48,7 +48,7 @@ from refine import (
 from refine.cli._optimize import cited_labels
 from refine.optimizers import BootstrapFewShot, DemoTrimWarning, LabeledFewShot, RandomSearch, RepairDemo
 from refine.optimizers._fewshot import TeacherRuns
-from refine.program._module import Program
+from refine.program import Program
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FILES = {"hotpotqa": DATA / "hotpotqa" / "dev397.jsonl", "nq": DATA / "nq_open" / "oracle1500.jsonl.gz"}

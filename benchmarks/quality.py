@@ -76,10 +76,10 @@ from refine import (
     metrics,
 )
 from refine.errors import RefineError
-from refine.evaluation._report import bootstrap_interval
+from refine.evaluation import bootstrap_interval
 from refine.lm import LM
 from refine.metrics import exact_match, token_f1
-from refine.program._module import Program
+from refine.program import Program
 
 RESULTS = Path(__file__).resolve().parent / "results" / "quality.jsonl"
 FILES = {"hotpotqa": Path("hotpotqa") / "dev397.jsonl", "nq": Path("nq_open") / "oracle1500.jsonl.gz"}

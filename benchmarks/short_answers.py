@@ -38,10 +38,8 @@ import corpora
 from corpora import Passage
 from refine import AssertionFailed, BM25Retriever, Citations, InputField, LlamaCpp, OutputField, Signature, checks
 from refine.metrics import exact_match, token_f1
-from refine.program._assertions import Assert
-from refine.program._predict import Predict
-from refine.rag._cited import ExtractiveQA, SpanRAG
-from refine.rag._spans import answer_candidates
+from refine.program import Assert, Predict
+from refine.rag import ExtractiveQA, SpanRAG, answer_candidates
 
 WORDS = 5
 

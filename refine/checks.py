@@ -20,8 +20,8 @@ from corpora import Passage
 from refine.constraints import Bounds
 from refine.errors import UsageError
 from refine.history import Prediction
-from refine.program._assertions import Check
-from refine.signatures._grammar import as_passages
+from refine.program import Check
+from refine.signatures import as_passages
 from refine.signatures._validation import citation_problems
 
 __all__ = [

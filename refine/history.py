@@ -171,7 +171,7 @@ class Demo:
         return isinstance(other, Demo) and dict(self.values) == dict(other.values)
 
 
-# The reply formats a demo's failed reply may have been written in (refine.adapter.Format).
+# The reply formats a demo's failed reply may have been written in (refine.signatures.ReplyFormat).
 _REPLY_FORMATS = ("fields", "json")
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from corpora import Passage
-from refine.cli._main import main
+from refine.cli import main
 from refine.errors import IndexCorrupt, RuntimeFailure, UsageError
 from refine.retrieval import BM25Retriever, _store, _swap
 

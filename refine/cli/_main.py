@@ -29,10 +29,10 @@ from corpora import FOLDER_SUFFIXES, count_tokens, encoding_problem
 from refine import metrics, retrieval
 from refine.cli._optimize import OPTIMIZERS, make_optimizer, optimize_command, with_program
 from refine.errors import ContextOverflow, CorpusError, RefineError, UsageError
+from refine.evaluation import EvaluationInterrupted, evaluate
 from refine.evaluation._datasets import FORMATS, load_dataset
-from refine.evaluation._evaluate import EvaluationInterrupted, evaluate
 from refine.lm import LM, LlamaCpp, from_spec, parse_spec
-from refine.rag._cited import CitedAnswer, CitedQA, CitedRAG, ExtractiveQA, SpanRAG
+from refine.rag import CitedAnswer, CitedQA, CitedRAG, ExtractiveQA, SpanRAG
 from refine.retrieval._damage import MANIFEST
 
 if TYPE_CHECKING:

@@ -21,12 +21,9 @@ from refine.evaluation._datasets import FORMATS, DataFormat, load_dataset
 from refine.example import Example
 from refine.lm import LM
 from refine.metrics import Metric, cited, em, f1, gold_answers, normalize_answer
-from refine.optimizers._fewshot import BootstrapFewShot, LabeledFewShot
-from refine.optimizers._report import Compiled
-from refine.optimizers._search import RandomSearch
-from refine.program import load_program, save_program
-from refine.program._base import Program
-from refine.rag._cited import CitedRAG
+from refine.optimizers import BootstrapFewShot, Compiled, LabeledFewShot, RandomSearch
+from refine.program import Program, load_program, save_program
+from refine.rag import CitedRAG
 
 __all__ = [
     "METRICS",

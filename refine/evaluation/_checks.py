@@ -12,7 +12,7 @@ from refine.evaluation._datasets import Dataset
 from refine.example import Example
 from refine.lm import LM
 from refine.metrics import Metric, metric_name
-from refine.signatures._signature import Signature
+from refine.signatures import Signature
 
 __all__ = ["check_examples", "check_inputs", "describe", "extra_metrics", "named"]
 

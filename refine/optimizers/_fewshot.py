@@ -19,7 +19,7 @@ from typing import Any
 from refine._options import check_bool, check_int, check_number
 from refine._progress import progress_bar
 from refine.errors import UsageError
-from refine.evaluation._datasets import Dataset
+from refine.evaluation import Dataset
 from refine.example import Example
 from refine.history import Demo, RepairDemo
 from refine.lm import LM
@@ -34,7 +34,7 @@ from refine.optimizers._program import (
 )
 from refine.optimizers._report import Compiled, CompileReport, ExampleOutcome
 from refine.optimizers._traces import Trace, bootstrap_one
-from refine.program._base import Program, check_program
+from refine.program import Program, check_program
 from refine.usage import Usage
 
 __all__ = ["BootstrapFewShot", "LabeledFewShot", "TeacherRuns"]

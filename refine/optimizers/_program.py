@@ -8,14 +8,13 @@ from typing import Any, cast
 import pydantic
 
 from refine.errors import UsageError
+from refine.evaluation import Dataset
 from refine.evaluation._checks import check_examples
-from refine.evaluation._datasets import Dataset
 from refine.example import Example
 from refine.history import Demo
 from refine.lm import LM
 from refine.metrics import gold_answers
-from refine.program._base import Program
-from refine.program._predict import Predict
+from refine.program import Predict, Program
 from refine.program._window import context_window, fit_demos, token_counter
 
 __all__ = ["apply_demos", "labeled_demo", "predictors", "training_set", "trimmed"]

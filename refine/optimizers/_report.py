@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from refine.program._base import Program
+from refine.program import Program
 from refine.usage import Usage
 
 if TYPE_CHECKING:

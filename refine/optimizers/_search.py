@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 
 from refine._options import check_bool, check_int, check_number
 from refine.errors import UsageError
-from refine.evaluation._datasets import Dataset
-from refine.evaluation._evaluate import evaluate
+from refine.evaluation import Dataset, evaluate
 from refine.example import Example
 from refine.history import Demo
 from refine.lm import LM
@@ -29,7 +28,7 @@ from refine.optimizers._base import Optimizer
 from refine.optimizers._fewshot import BootstrapFewShot, LabeledFewShot, TeacherRuns
 from refine.optimizers._program import apply_demos, predictors, training_set
 from refine.optimizers._report import Candidate, Compiled, CompileReport
-from refine.program._base import Program, check_program
+from refine.program import Program, check_program
 from refine.usage import Usage
 
 __all__ = ["RandomSearch"]

@@ -22,12 +22,10 @@ from refine.history import Attempt, Demo, Prediction, RepairDemo, Step
 from refine.lm import LM
 from refine.metrics import Metric, metric_name
 from refine.optimizers._report import ExampleOutcome as Outcome
-from refine.program._base import Program
+from refine.program import Module, Predict, Program
 from refine.program._context import resolve_lm
-from refine.program._module import Module
-from refine.program._predict import Predict
 from refine.program._runs import Run
-from refine.signatures._adapter import ReplyFormat
+from refine.signatures import ReplyFormat
 from refine.usage import Usage
 
 __all__ = ["Trace", "bootstrap_one", "metric_passes", "one_line", "reply_format"]

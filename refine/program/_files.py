@@ -48,7 +48,7 @@ from corpora import Passage
 from refine.errors import ProgramFileError, RefineError, UsageError
 from refine.history import Demo, RepairDemo
 from refine.program._predictor import Predictor
-from refine.signatures._signature import Signature
+from refine.signatures import Signature
 
 __all__ = [
     "FORMAT",

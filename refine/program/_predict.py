@@ -21,10 +21,18 @@ from refine.program._files import Loader, predictor_from_json
 from refine.program._module import Module
 from refine.program._runs import BoundPredict, Run
 from refine.program._window import counter_of, fit_demos, window_of
-from refine.signatures._adapter import RETRY_INSTRUCTION, ReplyFormat, parse_reply, render_messages, retry_turn
-from refine.signatures._grammar import fields_constraint, json_schema
-from refine.signatures._signature import Signature, as_signature
-from refine.signatures._validation import validate
+from refine.signatures import (
+    RETRY_INSTRUCTION,
+    ReplyFormat,
+    Signature,
+    as_signature,
+    fields_constraint,
+    json_schema,
+    parse_reply,
+    render_messages,
+    retry_turn,
+    validate,
+)
 
 __all__ = ["Plan", "Predict", "feedback_turns", "retry_request"]
 
@@ -217,7 +225,7 @@ class Predict(Module):
 
         Grammar backends get the field-marker format under a grammar; backends that only take a
         JSON schema get a JSON reply under the signature's schema, lowered to the inputs (citing
-        fields cite 1..k by an integer ``enum``; see :func:`refine.grammar.json_schema`), which
+        fields cite 1..k by an integer ``enum``; see :func:`refine.signatures.json_schema`), which
         raises :class:`~refine.errors.UnsupportedConstraint` for what cannot be lowered exactly
         unless ``strict=False``; others get free text. Rollout
         ``n > 0`` (a fresh sample of the same call) samples with its own seed.

@@ -15,13 +15,10 @@ from refine.checks import max_words as max_words_check
 from refine.errors import ParseError, UsageError
 from refine.history import Prediction
 from refine.lm import LM
-from refine.program._assertions import Assert, Rule
-from refine.program._module import Module
-from refine.program._predict import Predict
+from refine.program import Assert, Module, Predict, Rule
 from refine.rag._spans import answer_candidates
 from refine.retrieval import Hit
-from refine.signatures._grammar import as_passages
-from refine.signatures._signature import Citations, InputField, OutputField, Signature
+from refine.signatures import Citations, InputField, OutputField, Signature, as_passages
 
 __all__ = ["CitedAnswer", "CitedQA", "CitedRAG", "ExtractiveQA", "Retriever", "SearchFunction", "SpanQA", "SpanRAG"]
 
@@ -258,7 +255,7 @@ class SpanRAG(Module):
 
     A 135M model asked for a five-word answer writes the first words of a sentence; asked to
     choose, it picks a name, date or number. The candidates are spans of the passages
-    (:func:`refine.spans.answer_candidates`: of the question's kind, from the sentences that
+    (:func:`refine.rag.answer_candidates`: of the question's kind, from the sentences that
     best match it), each with its passage's marker, so the answer is a verbatim span and its
     citation is valid by construction. On a grammar backend the choice is decoded; elsewhere it
     is a checked :func:`refine.checks.chosen_from` assertion. When the passages offer no

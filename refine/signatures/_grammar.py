@@ -7,7 +7,7 @@
 - ``json_schema``: one JSON object with every output, for backends that take a JSON schema
   (Ollama's ``format``, OpenAI-compatible ``response_format``). Given the inputs, it is the
   *lowered* schema, as exact as the grammar: a citing field becomes sentences with citation
-  numbers from an integer ``enum`` of 1..k (:func:`refine.lm.cited_answer_schema`), rendered
+  numbers from an integer ``enum`` of 1..k (:func:`refine.signatures.cited_answer_schema`), rendered
   back into ``[n]`` prose when the reply is parsed; what has no exact JSON-schema form (a
   verbatim quote, a ``pattern``) is refused by name, or left to validation after decoding.
 """
@@ -308,7 +308,7 @@ def json_schema(
     """One JSON object holding every output field, with shared ``$defs`` hoisted to the top.
 
     Without ``inputs``, each field's type schema. With them, the schema *lowered* for a backend
-    that enforces only JSON schemas: citing fields as :func:`refine.lm.cited_answer_schema` over
+    that enforces only JSON schemas: citing fields as :func:`refine.signatures.cited_answer_schema` over
     the passages given, choices as string enums. A constraint without an exact JSON-schema form
     raises :class:`~refine.errors.UnsupportedConstraint` naming ``backend``, the field and the
     way out; with ``strict=False`` that field keeps its type schema and is validated after decoding.

@@ -19,10 +19,8 @@ from corpora import Passage
 from refine.errors import RefineError, UsageError
 from refine.history import Attempt, Prediction
 from refine.lm import LM, ScriptedLM
+from refine.program import Module, Predict, Program
 from refine.program._assertions import violations_of
-from refine.program._base import Program
-from refine.program._module import Module
-from refine.program._predict import Predict
 from refine.usage import Usage
 
 __all__ = [

@@ -20,10 +20,8 @@ from corpora import Passage
 from refine._options import check_bool, check_int
 from refine.errors import UsageError
 from refine.lm import LMRequest, ScriptedLM
-from refine.program._module import Module
-from refine.program._predict import Predict
-from refine.signatures._adapter import render_messages
-from refine.signatures._signature import Signature, as_signature
+from refine.program import Module, Predict
+from refine.signatures import Signature, as_signature, render_messages
 from refine.testing._constraints import replies
 from refine.testing._signatures import KINDS, replies_for
 

@@ -20,8 +20,7 @@ from hypothesis import strategies as st
 from corpora import Passage
 from refine.constraints import Constraint, JsonSchema
 from refine.errors import UsageError
-from refine.signatures._grammar import fields_constraint, json_schema
-from refine.signatures._signature import FieldSpec, Signature, as_signature
+from refine.signatures import FieldSpec, Signature, as_signature, fields_constraint, json_schema
 from refine.testing._constraints import json_values, replies
 from refine.testing._texts import corpora, passages, texts
 

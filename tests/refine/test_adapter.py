@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from corpora import Passage
 from refine import ParseError, Predict, ScriptedLM, Signature, SignatureError
 from refine.history import Demo
-from refine.signatures._adapter import format_passages, parse_reply, render_messages
+from refine.signatures import format_passages, parse_reply, render_messages
 
 PASSAGES = [Passage.create("Cats", "Cats purr."), Passage.create("Dogs", "Dogs bark.")]
 

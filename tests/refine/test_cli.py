@@ -11,7 +11,7 @@ import pytest
 
 import citations
 from refine import ContextOverflow, ScriptedLM
-from refine.cli._main import main
+from refine.cli import main
 
 DOCS = {"cats.md": "# Cats\n\nCats purr when they are content.\n", "dogs.txt": "Dogs bark at strangers.\n"}
 

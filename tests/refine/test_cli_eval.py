@@ -10,7 +10,7 @@ import pytest
 
 import corpora
 from refine import ScriptedLM
-from refine.cli._main import main
+from refine.cli import main
 
 ROWS = [
     {

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from refine import Predict, ScriptedLM
-from refine.cli._main import main
+from refine.cli import main
 
 ROWS = [
     {

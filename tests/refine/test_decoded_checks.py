@@ -13,7 +13,7 @@ from corpora import Passage
 from refine import Assert, OutputField, Predict, Prediction, ScriptedLM, Suggest, UsageError, checks
 from refine.constraints import Bounds, Choice, JsonSchema, Quote, Regex, short_cited_pattern, words_pattern
 from refine.program._assertions import field_bounds
-from refine.rag._cited import CitedQA, ExtractiveQA
+from refine.rag import CitedQA, ExtractiveQA
 from refine.testing import replies
 
 PASSAGES = [

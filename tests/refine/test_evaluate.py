@@ -25,8 +25,7 @@ from refine import (
     metrics,
     using,
 )
-from refine.evaluation._datasets import Dataset
-from refine.evaluation._evaluate import EvalReport, EvaluationInterrupted, evaluate
+from refine.evaluation import Dataset, EvalReport, EvaluationInterrupted, evaluate
 from refine.evaluation._rows import jsonable
 from refine.example import Example
 

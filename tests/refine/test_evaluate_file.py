@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from refine import Predict, ScriptedLM, UsageError, metrics
-from refine.evaluation._evaluate import evaluate
+from refine.evaluation import evaluate
 from refine.evaluation._file import FORMAT_VERSION
 from refine.example import Example
 

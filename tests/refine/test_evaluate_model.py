@@ -15,9 +15,8 @@ import pytest
 
 import corpora
 from refine import BM25Retriever, CitedRAG, metrics
-from refine.cli._main import main
-from refine.evaluation._datasets import Dataset, load_dataset
-from refine.evaluation._evaluate import EvalReport, evaluate
+from refine.cli import main
+from refine.evaluation import Dataset, EvalReport, evaluate, load_dataset
 
 pytestmark = [pytest.mark.model, pytest.mark.data]
 

@@ -5,7 +5,7 @@ import pytest
 import citations
 from corpora import Passage
 from refine import Choice, ScriptedLM
-from refine.rag._judge import lm_judge
+from refine.rag import lm_judge
 
 PARIS = [Passage.create("Paris", "Paris is the capital of France.")]
 

@@ -54,7 +54,7 @@ def test_refine_optimize_then_ask_with_the_program_on_real_hotpotqa(embedded_lm,
     import io
 
     import corpora
-    from refine.cli._main import main
+    from refine.cli import main
 
     shared = corpora.shared_data_dir()
     if shared is None:

@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 
 from corpora import Passage
 from refine import Demo, Hit, Predict, Prediction, ScriptedLM, Signature, UsageError, checks
-from refine.signatures._signature import Citations, InputField, OutputField
-from refine.signatures._validation import validate
+from refine.signatures import Citations, InputField, OutputField, validate
 
 scalars = st.one_of(st.integers(-3, 3), st.floats(-3, 3, allow_nan=False), st.booleans(), st.text(max_size=3))
 values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=2), inner))

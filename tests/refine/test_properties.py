@@ -11,9 +11,7 @@ from hypothesis import strategies as st
 
 from corpora import Passage
 from refine import Citations, InputField, OutputField, ParseError, Predict, ScriptedLM, Signature
-from refine.signatures._adapter import parse_reply
-from refine.signatures._fields import FieldSpec
-from refine.signatures._grammar import fields_constraint
+from refine.signatures import FieldSpec, fields_constraint, parse_reply
 from refine.testing import replies
 
 

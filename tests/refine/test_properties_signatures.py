@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from corpora import Passage
 from refine import Citations, CitedQA, Signature, SignatureError
-from refine.signatures._fields import FieldSpec
+from refine.signatures import FieldSpec
 
 _names = itertools.count()
 NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)

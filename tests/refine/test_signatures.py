@@ -4,7 +4,7 @@ import pytest
 
 from corpora import Passage
 from refine import InputField, OutputField, Signature, SignatureError
-from refine.signatures._signature import as_signature
+from refine.signatures import as_signature
 
 
 class QA(Signature, instructions="Answer from the passages."):

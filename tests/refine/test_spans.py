@@ -10,8 +10,7 @@ import citations
 from corpora import Passage
 from refine import ScriptedLM, UsageError
 from refine.constraints import Choice
-from refine.rag._cited import SpanRAG
-from refine.rag._spans import AnswerCandidate, answer_candidates, question_kind
+from refine.rag import AnswerCandidate, SpanRAG, answer_candidates, question_kind
 
 PASSAGES = [
     Passage.create(

@@ -11,7 +11,7 @@ import pytest
 from corpora import Passage
 from refine import AssertionFailed, Citations, InputField, OutputField, Predict, ScriptedLM, Signature, SignatureError
 from refine.constraints import Choice, JsonSchema, Quote, Regex, Seq
-from refine.signatures._grammar import fields_constraint, json_schema
+from refine.signatures import fields_constraint, json_schema
 
 PASSAGES = [Passage.create("Paris", "Paris is the capital of France."), Passage.create("Rome", "Rome is in Italy.")]
 
@@ -234,7 +234,7 @@ def test_extractive_quotes_can_be_bounded_in_length():
 @pytest.mark.model
 def test_json_format_under_the_signature_schema_parses_on_the_embedded_model(embedded_lm):
     from refine.lm import LMRequest
-    from refine.signatures._adapter import parse_reply, render_messages
+    from refine.signatures import parse_reply, render_messages
 
     class Rated(Signature):
         question: str = InputField()

@@ -26,7 +26,7 @@ from refine import (
     SignatureError,
     UsageError,
 )
-from refine.signatures._fields import FieldSpec
+from refine.signatures import FieldSpec
 
 
 def _class_with(annotation: Any, declared: Any) -> type[Signature]:

@@ -24,10 +24,9 @@ from refine.errors import LMError, UnsupportedConstraint
 from refine.history import Demo
 from refine.lm import LMResponse
 from refine.lm._jsonschema import schema_problem
-from refine.rag._cited import CitedQA
-from refine.signatures._grammar import json_schema
+from refine.rag import CitedQA
+from refine.signatures import Citations, InputField, OutputField, Signature, json_schema
 from refine.signatures._lowering import SENTENCE_PATTERN, cited_answer_schema, render_cited
-from refine.signatures._signature import Citations, InputField, OutputField, Signature
 from refine.usage import Usage
 
 PASSAGES = [

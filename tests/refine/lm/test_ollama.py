@@ -249,7 +249,7 @@ def test_format_is_honoured_with_a_real_json_schema_grammar(model_server):
 def test_a_cited_answer_through_ollama_format_has_valid_citations(model_server):
     import citations
     from corpora import Passage
-    from refine.signatures._lowering import cited_answer_constraint, render_cited
+    from refine.signatures import cited_answer_constraint, render_cited
 
     fake_server = model_server
     passages = [

@@ -30,7 +30,7 @@ from refine.lm._openai import (
     parse_completion,
 )
 from refine.lm._retry import backoff, retry_after_seconds
-from refine.signatures._lowering import cited_answer_constraint, render_cited
+from refine.signatures import cited_answer_constraint, render_cited
 
 QUESTION = (Message("system", "Answer briefly."), Message("user", "What is the capital of France?"))
 SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
@@ -296,7 +296,7 @@ def test_cited_rag_through_the_real_server_keeps_the_citation_guarantee_end_to_e
     """CitedRAG on OpenAICompatible: CitedQA lowered to a JSON schema, enforced by llama-cpp-python's
     server, rendered back into [n] prose; every answer cites only retrieved passages, in one call."""
     from refine import CitedRAG, Predict
-    from refine.rag._cited import CitedQA
+    from refine.rag import CitedQA
     from refine.retrieval import BM25Retriever
 
     retriever = BM25Retriever.build(corpora.load_corpus("python-docs"))

@@ -29,7 +29,7 @@ from refine import (
     check,
     checks,
 )
-from refine.signatures._adapter import parse_reply
+from refine.signatures import parse_reply
 from refine.testing import (
     check_invariants,
     cites_only_retrieved,

@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 
 from corpora import Passage
 from refine import Citations, ParseError, Predict, ScriptedLM, Signature, UsageError
-from refine.signatures._adapter import parse_reply
-from refine.signatures._fields import FieldSpec
+from refine.signatures import FieldSpec, parse_reply
 from refine.testing import (
     ADVERSARIAL_SNIPPETS,
     corpora,
