@@ -46,7 +46,8 @@ from refine import (
     metrics,
 )
 from refine.cli._optimize import cited_labels
-from refine.optimizers import BootstrapFewShot, DemoTrimWarning, LabeledFewShot, RandomSearch, RepairDemo
+from refine.history import RepairDemo
+from refine.optimizers import BootstrapFewShot, DemoTrimWarning, LabeledFewShot, RandomSearch
 from refine.optimizers._fewshot import TeacherRuns
 from refine.program import Program
 
