@@ -17,16 +17,21 @@ from refine.errors import UsageError
 __all__ = ["check_bool", "check_int", "check_number"]
 
 
-def check_int(name: str, value: Any, *, minimum: int) -> int:
-    """``value`` as an int if it is an integer (not a bool; a numpy int will do) >= ``minimum``."""
+def check_int(name: str, value: Any, *, minimum: int, maximum: int | None = None) -> int:
+    """``value`` as an int if it is an integer (not a bool; a numpy int will do) >= ``minimum``
+    (and <= ``maximum``, when there is one)."""
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):
         raise UsageError(f"{name}={value!r} must be an int >= {minimum}, e.g. {name}={_int_example(value, minimum)}")
     if value < minimum:
         raise UsageError(f"{name}={value} must be >= {minimum}")
+    if maximum is not None and int(value) > maximum:
+        raise UsageError(f"{name}={value} must be <= {maximum}")
     return int(value)
 
 
-def check_number(name: str, value: Any, *, minimum: float | None = None, infinite: bool = False) -> float:
+def check_number(
+    name: str, value: Any, *, minimum: float | None = None, maximum: float | None = None, infinite: bool = False
+) -> float:
     """``value`` as a float if it is a real number (not a bool, not NaN) >= ``minimum``.
 
     ``infinite=True`` lets infinity pass: ``threshold=float('inf')`` is a legitimate "never good
@@ -38,6 +43,8 @@ def check_number(name: str, value: Any, *, minimum: float | None = None, infinit
         raise UsageError(f"{name}={value!r} must be {what}, e.g. {name}={_number_example(value, minimum)}")
     if minimum is not None and value < minimum:
         raise UsageError(f"{name}={value!r} must be >= {minimum:g}")
+    if maximum is not None and value > maximum:
+        raise UsageError(f"{name}={value!r} must be <= {maximum:g}")
     return float(value)
 
 

@@ -14,12 +14,13 @@ import fcntl
 import json
 import logging
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from refine.errors import UsageError
+from refine.errors import RuntimeFailure, UsageError
 from refine.evaluation._rows import EvalRow
 
 __all__ = ["FORMAT_VERSION", "RowFile", "RunHeader"]
@@ -82,8 +83,18 @@ class RowFile:
             raise UsageError(f"out='{p}' is a folder; pass a file path such as {p / 'rows.jsonl'}")
         if not p.parent.is_dir():
             raise UsageError(f"out='{p}': folder '{p.parent}' does not exist; create it or pass another path")
-        fd = os.open(p, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        if p.exists() and not p.is_file():
+            raise _not_a_file(p, p.stat().st_mode)
         try:
+            # O_NONBLOCK: a FIFO put in its place since the check must not hang the open.
+            fd = os.open(p, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NONBLOCK, 0o644)
+        except OSError as exc:
+            problem = exc.strerror or exc
+            raise UsageError(f"out='{p}' cannot be opened for writing: {problem}; pass another out") from None
+        try:
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):
+                raise _not_a_file(p, mode)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -93,7 +104,7 @@ class RowFile:
             rows, size = cls._read(p, fd, header, resume=resume)
             if size == 0:
                 os.ftruncate(fd, 0)
-                os.write(fd, _line(header.to_json()))
+                _write(p, fd, _line(header.to_json()))
                 size = os.fstat(fd).st_size
             return cls(p, fd, size), rows
         except BaseException:
@@ -103,9 +114,10 @@ class RowFile:
     @staticmethod
     def _read(p: Path, fd: int, header: RunHeader, *, resume: bool) -> tuple[list[EvalRow], int]:
         """The rows in the file and the length of its complete lines (0: no header yet)."""
-        data = b""
-        while chunk := os.pread(fd, 1 << 20, len(data)):
-            data += chunk
+        buffer = bytearray()
+        while chunk := os.pread(fd, 1 << 20, len(buffer)):
+            buffer += chunk
+        data = bytes(buffer)
         end = data.rfind(b"\n") + 1
         if end < len(data):
             logger.warning("%s: dropped a half-written last line (%d bytes)", p, len(data) - end)
@@ -138,9 +150,12 @@ class RowFile:
             os.ftruncate(self._fd, self._size)
         data = _line(row.to_json())
         self._torn = True
-        view = memoryview(data)
-        while view:  # one write in practice; more only for a line larger than the kernel takes at once
-            view = view[os.write(self._fd, view) :]
+        try:
+            _write(self.path, self._fd, data)
+        except RuntimeFailure:
+            os.ftruncate(self._fd, self._size)  # the file ends with its last whole row
+            self._torn = False
+            raise
         self._torn = False
         self._size += len(data)
 
@@ -148,6 +163,23 @@ class RowFile:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+
+
+def _write(p: Path, fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    try:
+        while view:  # one write in practice; more only for a line larger than the kernel takes at once
+            view = view[os.write(fd, view) :]
+    except OSError as exc:  # a full disk, a file-size limit (ulimit -f): the rows before stay
+        raise RuntimeFailure(
+            f"cannot write to out='{p}': {exc.strerror or exc}; the rows written so far are kept: make room "
+            "(or lift the limit) and run again with resume=True (--resume), or pass another out"
+        ) from None
+
+
+def _not_a_file(p: Path, mode: int) -> UsageError:
+    kind = "a character device" if stat.S_ISCHR(mode) else "a pipe" if stat.S_ISFIFO(mode) else "not a regular file"
+    return UsageError(f"out='{p}' is {kind}; rows go to a regular file: pass a path such as rows.jsonl")
 
 
 def _header(p: Path, line: bytes) -> RunHeader:

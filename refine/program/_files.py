@@ -186,6 +186,9 @@ class _Reader:
         return ProgramFileError(f"program file '{self.source}' {problem}; {fix}", path=self.source, predictor=predictor)
 
     def header(self, document: Any) -> list[Any]:
+        problem = _problem(document)
+        if problem is not None:
+            raise self.fail(f"is damaged: {problem}")
         if not isinstance(document, dict) or document.get("format") != FORMAT:
             found = document.get("format") if isinstance(document, dict) else type(document).__name__
             raise self.fail(
@@ -214,7 +217,7 @@ class _Reader:
     def signature(self, entry: Mapping[str, Any], name: str) -> Signature:
         try:
             return Signature.from_json(entry["signature"])
-        except (RefineError, KeyError, TypeError) as exc:
+        except (RefineError, KeyError, TypeError, AttributeError, ValueError) as exc:
             raise self.fail(
                 f"is damaged: predictor {name!r} has no readable signature ({exc})", predictor=name
             ) from None
@@ -326,16 +329,60 @@ def _document(path: str | os.PathLike[str]) -> tuple[str, Any]:
             "program.save(path) or `refine optimize --save PATH`)",
             path=source,
         ) from None
+    reader = _Reader(source)
     try:
-        return source, json.loads(data.decode("utf-8"))
+        document = json.loads(data.decode("utf-8"), parse_constant=_no_constant, parse_int=_bounded_int)
     except UnicodeDecodeError as exc:
-        raise _Reader(source).fail(f"is damaged: not UTF-8 text (byte {exc.start})") from None
+        raise reader.fail(f"is damaged: not UTF-8 text (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
-        raise _Reader(source).fail(
-            f"is damaged: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
-        ) from None
+        raise reader.fail(f"is damaged: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+    except _Unreadable as exc:
+        raise reader.fail(f"is damaged: {exc}") from None
     except RecursionError:
-        raise _Reader(source).fail("is damaged: JSON nested too deeply to read") from None
+        raise reader.fail(f"is damaged: JSON nested more than {MAX_DEPTH} levels deep") from None
+    return source, document
+
+
+# A program file nests a signature's JSON schemas; deeper than this it is not one refine wrote.
+MAX_DEPTH = 64
+# Settings and demo values are small numbers; a longer integer is damage, not a value.
+MAX_INT_DIGITS = 30
+
+
+class _Unreadable(ValueError):
+    """A JSON value a program file cannot hold (NaN, Infinity, a huge integer)."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _Unreadable(f"{name} is not a JSON number (a program file holds finite numbers only)")
+
+
+def _bounded_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INT_DIGITS:
+        raise _Unreadable(f"an integer of {digits} digits is not a value refine writes")
+    return int(text)
+
+
+def _problem(value: Any, depth: int = 0) -> str | None:
+    """What makes a parsed document unusable before anything reads it: nesting too deep, a number
+    out of range (``1e400`` parses as infinity), text that is not Unicode (a lone surrogate)."""
+    if depth > MAX_DEPTH:
+        return f"JSON nested more than {MAX_DEPTH} levels deep"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"a number out of range ({value}); a program file holds finite numbers only"
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"the text {value[:40]!r} holds a lone surrogate, which is not Unicode text"
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        problem = _problem(key, depth + 1) or _problem(item, depth + 1)
+        if problem is not None:
+            return problem
+    return None
 
 
 def program_from_json(target: Saved, document: Any, *, source: str = "<JSON>") -> Any:

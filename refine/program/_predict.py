@@ -39,6 +39,11 @@ __all__ = ["Plan", "Predict", "feedback_turns", "retry_request"]
 logger = logging.getLogger(__name__)
 
 RETRY_TEMPERATURE = 0.7
+# Bounds of a predictor's settings, whether they come from code or from a program file: beyond
+# them a setting is a mistake (a retry loop that never ends, a reply no context holds).
+MAX_BACKTRACKS = 100
+MAX_TOKENS = 1 << 20
+MAX_TEMPERATURE = 10.0
 # What a backend is asked to learn whether it enforces JSON schemas at all.
 _ANY_JSON = JsonSchema('{"type": "object"}')
 # Seeds of rollout n start here, clear of the seeds its retries use (seed + retry number).
@@ -156,9 +161,9 @@ class Predict(Module):
         temperature: float = 0.0,
         constrained: bool = True,
     ) -> None:
-        max_backtracks = check_int("max_backtracks", max_backtracks, minimum=0)
-        max_tokens = check_int("max_tokens", max_tokens, minimum=1)
-        temperature = check_number("temperature", temperature, minimum=0.0)
+        max_backtracks = check_int("max_backtracks", max_backtracks, minimum=0, maximum=MAX_BACKTRACKS)
+        max_tokens = check_int("max_tokens", max_tokens, minimum=1, maximum=MAX_TOKENS)
+        temperature = check_number("temperature", temperature, minimum=0.0, maximum=MAX_TEMPERATURE)
         strict = check_bool("strict", strict)
         constrained = check_bool("constrained", constrained)
         for rule in assertions:

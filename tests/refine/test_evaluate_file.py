@@ -5,6 +5,8 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -137,3 +139,39 @@ def test_a_run_cut_at_any_byte_resumes_to_every_row_once(tmp_path, cut):
     assert [row.id for row in report.rows] == [f"q{i}" for i in range(6)]
     assert report.mean == pytest.approx(4 / 6)
     os.remove(out)
+
+
+@pytest.mark.parametrize("device", ["/dev/full", "/dev/zero", "/dev/null"])
+def test_out_must_be_a_regular_file_not_a_device(device: str) -> None:
+    examples = [Example(question="q?", answers=["a"], id="x").with_inputs("question")]
+    with pytest.raises(UsageError, match=rf"out='{device}' is a character device; rows go to a regular file"):
+        evaluate(Predict("question -> answer"), examples, metrics.em, lm=ScriptedLM(["a"]), out=device, progress=False)
+
+
+def test_a_pipe_is_refused_without_waiting_for_a_reader(tmp_path: Path) -> None:
+    fifo = tmp_path / "rows.jsonl"
+    os.mkfifo(fifo)
+    examples = [Example(question="q?", answers=["a"], id="x").with_inputs("question")]
+    with pytest.raises(UsageError, match=r"is a pipe; rows go to a regular file"):
+        evaluate(Predict("question -> answer"), examples, metrics.em, lm=ScriptedLM(["a"]), out=fifo, progress=False)
+
+
+def test_a_write_error_names_the_file_and_keeps_the_rows_before(tmp_path: Path) -> None:
+    # A file-size limit (ulimit -f) in a child process: the header and some rows fit, the rest do not.
+    out = tmp_path / "rows.jsonl"
+    code = f"""
+import resource
+from refine import Example, Predict, RuntimeFailure, ScriptedLM, evaluate, metrics
+resource.setrlimit(resource.RLIMIT_FSIZE, (1500, 1500))
+examples = [Example(question="q%d?" % i, answers=["a"], id="x%d" % i).with_inputs("question") for i in range(50)]
+program, lm = Predict("question -> answer"), ScriptedLM(["a"] * 50)
+try:
+    evaluate(program, examples, metrics.em, lm=lm, out={str(out)!r}, progress=False)
+except RuntimeFailure as exc:
+    print(exc)
+"""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=120)
+    assert f"cannot write to out='{out}': File too large; the rows written so far are kept" in done.stdout, done
+    lines = out.read_bytes().splitlines()
+    assert 1 < len(lines) < 50 and all(json.loads(line) for line in lines)
