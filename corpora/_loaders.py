@@ -10,6 +10,7 @@ from pathlib import Path
 from corpora._files import check_file, check_folder, read_json_lines, read_text
 from corpora._passage import Passage
 from corpora._split import DEFAULT_MAX_TOKENS, check_max_tokens, split_text
+from corpora._text import encoding_problem
 from corpora.errors import CorpusError
 
 __all__ = ["FOLDER_SUFFIXES", "load_folder", "load_jsonl"]
@@ -86,6 +87,12 @@ def load_folder(path: str | os.PathLike[str], *, max_tokens: int = DEFAULT_MAX_T
         raise CorpusError(f"no .txt or .md files in folder {str(root)!r}; add some, or pass a .jsonl file instead")
     passages: list[Passage] = []
     for relpath, file in files:
+        if encoding_problem(relpath) is not None:  # the file system gave bytes that are not UTF-8
+            shown = relpath.encode("utf-8", "surrogateescape")
+            raise CorpusError(
+                f"the file name {shown!r} in folder {str(root)!r} is not UTF-8, so it cannot name a passage; "
+                "rename it (e.g. with convmv) or move it out of the folder"
+            )
         passages.extend(_file_passages(relpath, file, max_tokens))
     if not passages:
         raise CorpusError(f"the {len(files)} .txt/.md files in {str(root)!r} are all empty; add some text")

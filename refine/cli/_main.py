@@ -28,7 +28,7 @@ import corpora
 from corpora import FOLDER_SUFFIXES, count_tokens, encoding_problem
 from refine import metrics, retrieval
 from refine.cli._optimize import OPTIMIZERS, make_optimizer, optimize_command, with_program
-from refine.errors import ContextOverflow, CorpusError, RefineError, UsageError
+from refine.errors import ContextOverflow, CorpusError, RefineError, RuntimeFailure, UsageError
 from refine.evaluation import EvaluationInterrupted, evaluate
 from refine.evaluation._datasets import FORMATS, load_dataset
 from refine.lm import LM, LlamaCpp, from_spec, parse_spec
@@ -306,6 +306,7 @@ def _optimize(args: argparse.Namespace, lm: LM | None, out: TextIO) -> int:
         limit=limit,
         k=_at_least("-k", args.k),
         seed=args.seed,
+        retriever=None if args.corpus is None else open_retriever(args.corpus),
     )
     console = _console(out)
     console.print(result.compiled.report.table())
@@ -318,7 +319,13 @@ def _index(args: argparse.Namespace, out: TextIO) -> int:
         retriever = retrieval.BM25Retriever.shipped(args.path)
     else:
         retriever = retrieval.BM25Retriever.build(corpora.load_corpus(args.path))
-    retriever.save(args.out)
+    try:
+        retriever.save(args.out)
+    except OSError as exc:  # the error names the folder staged beside --out; the user gave --out
+        problem = f"cannot write the index to --out '{args.out}': {exc.strerror or exc}"
+        if isinstance(exc, _PATH_ERRORS):
+            raise UsageError(f"{problem}; pass a folder path you can write to") from None
+        raise RuntimeFailure(f"{problem}; make room on the disk, or pass --out on another one") from None
     out.write(f"indexed {len(retriever)} passages from {args.path} into {args.out}\n")
     return EXIT_OK
 
@@ -409,6 +416,7 @@ def _parser() -> argparse.ArgumentParser:
     opt.add_argument("--candidates", type=int, default=4, help="random-search candidates (default: %(default)s)")
     opt.add_argument("--threads", type=int, default=1, help="random-search: questions at a time (default: 1)")
     opt.add_argument("-k", type=int, default=3, help="passages to retrieve (default: %(default)s)")
+    opt.add_argument("--corpus", default=None, help="retrieve from this corpus instead of the data's own passages")
     opt.add_argument("--seed", type=int, default=0, help="the seed of every random choice (default: %(default)s)")
     _add_backend(opt)
     index = commands.add_parser("index", help="build a BM25 index of a corpus and save it")

@@ -129,6 +129,7 @@ def optimize_command(
     limit: int | None = None,
     k: int = 3,
     seed: int = 0,
+    retriever: retrieval.BM25Retriever | None = None,
 ) -> OptimizeResult:
     """Compile a CitedRAG over the data at ``train`` (its first ``limit`` questions) and save it.
 
@@ -141,7 +142,12 @@ def optimize_command(
     dataset = load_dataset(train, format=format, limit=None if limit is None else 2 * limit)
     examples = dataset.examples
     training = examples[:limit] if limit is not None else examples
-    retriever = retrieval.BM25Retriever.build(dataset.passages)
+    if retriever is None:
+        if not dataset.passages:
+            raise UsageError(
+                f"--train {train} holds no passages to retrieve from; pass --corpus with the corpus to search"
+            )
+        retriever = retrieval.BM25Retriever.build(dataset.passages)
     program = CitedRAG(retriever, k=k)
     # Labelled demos (LabeledFewShot's, RandomSearch's labelled candidate) need cited answers.
     training = cited_labels(retriever, training, k)

@@ -14,9 +14,13 @@ import corpora
 from citations import _claims, _judge, _lexical, _markers, _quotes
 
 PUBLIC = {
+    "WORD_CHAR",
     "CheckerError",
     "CitationError",
     "CitationReport",
+    "invalid_message",
+    "marker_spans",
+    "parse_group",
     "Claim",
     "EmbeddingChecker",
     "Finding",

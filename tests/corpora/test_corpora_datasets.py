@@ -103,7 +103,7 @@ def test_hotpotqa_duplicate_question_ids(tmp_path: Path) -> None:
 
 
 def test_hotpotqa_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(CorpusError, match=r"no such file: .*; pass the HotpotQA \.jsonl file"):
+    with pytest.raises(CorpusError, match=r"no such file: .*; pass a HotpotQA \.jsonl \(or \.json\) file"):
         load_hotpotqa(tmp_path / "dev.jsonl")
 
 

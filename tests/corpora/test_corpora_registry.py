@@ -11,19 +11,25 @@ import corpora
 from corpora import CorpusError, corpus_names, count_tokens, load_corpus, load_python_docs, shared_data_dir
 
 PUBLIC_API = {
+    "FOLDER_SUFFIXES",
     "CorpusError",
     "Passage",
     "QADataset",
     "QAExample",
+    "ShippedCorpus",
+    "check_file",
     "corpus_names",
     "count_tokens",
+    "encoding_problem",
     "load_corpus",
     "load_folder",
     "load_hotpotqa",
     "load_jsonl",
     "load_nq",
     "load_python_docs",
+    "read_json_lines",
     "shared_data_dir",
+    "shipped_corpus",
     "split_text",
     "stable_id",
 }

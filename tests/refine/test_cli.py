@@ -242,8 +242,39 @@ def test_a_disk_error_while_indexing_is_one_line(docs, tmp_path, monkeypatch, ca
         raise error
 
     monkeypatch.setattr(BM25Retriever, "save", fail)
-    assert main(["index", str(docs), "--out", str(tmp_path / "index")], out=io.StringIO()) == status
-    assert capsys.readouterr().err == f"refine: error: {error.strerror} '{error.filename}'\n"
+    out = tmp_path / "index"
+    assert main(["index", str(docs), "--out", str(out)], out=io.StringIO()) == status
+    fixes = {2: "pass a folder path you can write to", 3: "make room on the disk, or pass --out on another one"}
+    fix = fixes[status]
+    said = f"refine: error: cannot write the index to --out '{out}': {error.strerror}; {fix}\n"
+    assert capsys.readouterr().err == said
+
+
+def test_an_index_out_that_cannot_be_made_names_out_not_a_staging_folder(docs, capsys):
+    assert main(["index", str(docs), "--out", "/proc/refine-x6"], out=io.StringIO()) == 2
+    err = capsys.readouterr().err
+    assert err == "refine: error: cannot write the index to --out '/proc/refine-x6': No such file or directory; " \
+        "pass a folder path you can write to\n"
+
+
+def test_a_file_name_that_is_not_utf8_is_named_as_the_problem(tmp_path, capsys):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Cats purr.")
+    os.close(os.open(os.fsencode(folder) + b"/caf\xe9.txt", os.O_CREAT | os.O_WRONLY))
+    assert main(["index", str(folder), "--out", str(tmp_path / "index")], out=io.StringIO()) == 2
+    err = capsys.readouterr().err
+    assert "the file name b'caf\\xe9.txt' in folder" in err and "is not UTF-8" in err and err.count("\n") == 1
+
+
+def test_optimize_on_data_without_passages_names_the_flag(tmp_path, capsys):
+    train = tmp_path / "train.jsonl"
+    train.write_text('{"id": "q1", "question": "What?", "answers": ["x"]}\n')
+    argv = ["optimize", "--train", str(train), "--save", str(tmp_path / "p.json")]
+    assert main(argv, lm=ScriptedLM([]), out=io.StringIO()) == 2
+    err = capsys.readouterr().err
+    fix = "pass --corpus with the corpus to search"
+    assert err == f"refine: error: --train {train} holds no passages to retrieve from; {fix}\n"
 
 
 class _ClosedPipe(io.StringIO):

@@ -7,12 +7,12 @@ import time
 
 import pytest
 
-from refine import _context
 from refine.constraints import Choice, JsonSchema, Quote, Regex, Seq, Substring
 from refine.errors import UnsupportedConstraint, UsageError
 from refine.lm import BACKENDS, LMSpec, Ollama, OpenAICompatible, ScriptedLM, from_spec, parse_spec
 from refine.lm._guidance import SUPPORTED
 from refine.lm._support import ALL_CONSTRAINTS, enforced_by, refusal, supports
+from refine.program import _context
 
 
 @pytest.mark.parametrize(
